@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <btrfsutil.h>
+
+#include "fileio.h"
+#include "paths.h"
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static int write_all(int fd, const void *data, size_t size) {
+        const char *p = data;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        uint64_t rnd;
+        int r;
+
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                return -EIO;
+        if (asprintf(&tmp, PODCTL_TMP_NAME_FMT, name, (unsigned long long) rnd) < 0)
+                return -ENOMEM;
+
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+
+        r = write_all(fd, data, size);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dir_fd, tmp, 0);
+                return r;
+        }
+
+        /* The rename is durable only once the directory is. */
+        (void) fsync(dir_fd);
+        return 0;
+}
+
+int json_write_atomic_at(int dir_fd, const char *name, json_t *j) {
+        _cleanup_free_ char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+        _cleanup_free_ char *line = NULL;
+        int n;
+
+        if (!s)
+                return -ENOMEM;
+        n = asprintf(&line, "%s\n", s);
+        if (n < 0)
+                return -ENOMEM;
+
+        return write_file_atomic_at(dir_fd, name, line, (size_t) n, 0644);
+}
+
+int json_read_at(int dir_fd, const char *name, json_t **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        json_error_t err;
+        struct stat st;
+        json_t *j;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        if (st.st_size > JSON_FILE_MAX)
+                return -EFBIG;
+
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (size < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + size, (size_t) st.st_size - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+
+        j = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &err);
+        if (!j)
+                return -EBADMSG;
+
+        *ret = j;
+        return 0;
+}
+
+static int rm_rf_children(int fd, dev_t dev);
+
+static int rm_rf_entry(int dir_fd, const char *name, dev_t dev) {
+        struct stat st;
+
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+
+        if (!S_ISDIR(st.st_mode))
+                return RET_NERRNO(unlinkat(dir_fd, name, 0));
+
+        /* Another file system mounted here: not ours to delete into. */
+        if (st.st_dev != dev && dev != 0)
+                return -EXDEV;
+
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        /* A btrfs subvolume (inode 256) is deleted whole, which is also far faster. */
+        if (st.st_ino == 256) {
+                enum btrfs_util_error e = btrfs_util_delete_subvolume_fd(dir_fd, name, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
+                if (e == BTRFS_UTIL_OK)
+                        return 0;
+                /* Not deletable as a subvolume (no btrfs, or no permission): fall through. */
+        }
+
+        int r = rm_rf_children(fd, st.st_dev);
+        if (r < 0)
+                return r;
+
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                /* An emptied subvolume cannot be rmdir'ed on older kernels. */
+                if (st.st_ino == 256 && btrfs_util_delete_subvolume_fd(dir_fd, name, 0) == BTRFS_UTIL_OK)
+                        return 0;
+                return -errno;
+        }
+        return 0;
+}
+
+static int rm_rf_children(int fd, dev_t dev) {
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d;
+        int r = 0;
+
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+
+        for (struct dirent *de; (de = readdir(d));) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                int q = rm_rf_entry(dirfd(d), de->d_name, dev);
+                if (q < 0 && r == 0)
+                        r = q;
+        }
+
+        closedir(d);
+        return r;
+}
+
+int rm_rf_at(int dir_fd, const char *name) {
+        struct stat st;
+
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+
+        return rm_rf_entry(dir_fd, name, st.st_dev);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* jansson ships json_decrefp(). */
+#define _cleanup_json_ _cleanup_(json_decrefp)
+
+/* Replaces dir_fd/name with data so that a crash leaves either the old or the new
+ * file, never a mix: write a hidden temporary, fsync it, rename over, fsync the dir. */
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);
+
+/* JSON files are bounded: state files are small, and a larger one is corrupt. */
+#define JSON_FILE_MAX (1024 * 1024)
+
+int json_write_atomic_at(int dir_fd, const char *name, json_t *j);
+/* Duplicate keys are rejected. Returns -ENOENT if missing, -EBADMSG if malformed. */
+int json_read_at(int dir_fd, const char *name, json_t **ret);
+
+/* Removes a directory tree below dir_fd without following symlinks or crossing
+ * into other file systems; btrfs subvolumes are deleted as such. */
+int rm_rf_at(int dir_fd, const char *name);
+
+uint64_t now_usec(void);

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "fileio.h"
+#include "name.h"
+#include "paths.h"
+#include "pod-config.h"
+#include "strv.h"
+
+static const char *const storage_type_table[_STORAGE_TYPE_MAX] = {
+        [STORAGE_BTRFS] = "btrfs",
+        [STORAGE_OVERLAY] = "overlay",
+};
+
+static const char *const exit_code_table[_EXIT_CODE_MAX] = {
+        [EXIT_CODE_EXITED] = "exited",
+        [EXIT_CODE_KILLED] = "killed",
+        [EXIT_CODE_DUMPED] = "dumped",
+        [EXIT_CODE_START_FAILED] = "start-failed",
+};
+
+static int table_lookup(const char *const *table, int n, const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (int i = 0; i < n; i++)
+                if (table[i] && strcmp(table[i], s) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+const char *storage_type_to_string(StorageType t) {
+        return t >= 0 && t < _STORAGE_TYPE_MAX ? storage_type_table[t] : NULL;
+}
+
+StorageType storage_type_from_string(const char *s) {
+        return (StorageType) table_lookup(storage_type_table, _STORAGE_TYPE_MAX, s);
+}
+
+const char *exit_code_to_string(ExitCode c) {
+        return c >= 0 && c < _EXIT_CODE_MAX ? exit_code_table[c] : NULL;
+}
+
+ExitCode exit_code_from_string(const char *s) {
+        return (ExitCode) table_lookup(exit_code_table, _EXIT_CODE_MAX, s);
+}
+
+void pod_config_init(PodConfig *c) {
+        *c = (PodConfig) {
+                .owner_uid = (uid_t) -1,
+                .storage = _STORAGE_TYPE_INVALID,
+                .memory_max = LIMIT_UNSET,
+                .cpu_quota_per_sec_usec = LIMIT_UNSET,
+                .tasks_max = LIMIT_UNSET,
+                .io_weight = LIMIT_UNSET,
+        };
+}
+
+void pod_config_done(PodConfig *c) {
+        free(c->name);
+        free(c->image);
+        strv_free(c->command);
+        strv_free(c->environment);
+        free(c->working_directory);
+        pod_config_init(c);
+}
+
+static json_t *strv_to_json(char * const *l) {
+        json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; l && l[i]; i++)
+                if (json_array_append_new(a, json_string(l[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static int strv_from_json(json_t *a, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t i;
+        json_t *v;
+
+        if (!json_is_array(a))
+                return -EBADMSG;
+
+        l = calloc(json_array_size(a) + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        json_array_foreach(a, i, v) {
+                if (!json_is_string(v))
+                        return -EBADMSG;
+                l[i] = strdup(json_string_value(v));
+                if (!l[i])
+                        return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int set_limit(json_t *o, const char *key, uint64_t v) {
+        if (v == LIMIT_UNSET)
+                return 0;
+        return json_object_set_new(o, key, json_integer((json_int_t) v)) < 0 ? -ENOMEM : 0;
+}
+
+static int get_limit(json_t *o, const char *key, uint64_t *ret) {
+        json_t *v = json_object_get(o, key);
+
+        if (!v)
+                return 0;
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+                return -EBADMSG;
+        *ret = (uint64_t) json_integer_value(v);
+        return 0;
+}
+
+int pod_config_to_json(const PodConfig *c, json_t **ret) {
+        _cleanup_json_ json_t *j = NULL, *limits = NULL;
+
+        limits = json_object();
+        if (!limits)
+                return -ENOMEM;
+        if (set_limit(limits, "memory_max", c->memory_max) < 0 ||
+            set_limit(limits, "cpu_quota_per_sec_usec", c->cpu_quota_per_sec_usec) < 0 ||
+            set_limit(limits, "tasks_max", c->tasks_max) < 0 ||
+            set_limit(limits, "io_weight", c->io_weight) < 0)
+                return -ENOMEM;
+
+        j = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:I, s:I, s:s, s:b, s:O}",
+                      "name", c->name,
+                      "image", c->image,
+                      "command", strv_to_json(c->command),
+                      "environment", strv_to_json(c->environment),
+                      "working_directory", c->working_directory,
+                      "owner_uid", (json_int_t) c->owner_uid,
+                      "created_usec", (json_int_t) c->created_usec,
+                      "storage", storage_type_to_string(c->storage),
+                      "auto_remove", c->auto_remove,
+                      "limits", limits);
+        if (!j)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+static int dup_string(json_t *j, const char *key, bool optional, char **ret) {
+        json_t *v = json_object_get(j, key);
+
+        if (!v || json_is_null(v))
+                return optional ? 0 : -EBADMSG;
+        if (!json_is_string(v))
+                return -EBADMSG;
+        *ret = strdup(json_string_value(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int pod_config_from_json(json_t *j, PodConfig *ret) {
+        PodConfig c;
+        json_int_t owner, created;
+        json_t *limits;
+        int r;
+
+        if (!json_is_object(j))
+                return -EBADMSG;
+
+        pod_config_init(&c);
+
+        if (json_unpack(j, "{s:I, s:I, s:b}", "owner_uid", &owner, "created_usec", &created, "auto_remove", &c.auto_remove) < 0) {
+                r = -EBADMSG;
+                goto fail;
+        }
+        if (owner < 0 || owner > UINT32_MAX - 1 || created < 0) {
+                r = -EBADMSG;
+                goto fail;
+        }
+        c.owner_uid = (uid_t) owner;
+        c.created_usec = (uint64_t) created;
+
+        if ((r = dup_string(j, "name", false, &c.name)) < 0 ||
+            (r = dup_string(j, "image", false, &c.image)) < 0 ||
+            (r = dup_string(j, "working_directory", true, &c.working_directory)) < 0 ||
+            (r = strv_from_json(json_object_get(j, "command"), &c.command)) < 0 ||
+            (r = strv_from_json(json_object_get(j, "environment"), &c.environment)) < 0)
+                goto fail;
+
+        c.storage = storage_type_from_string(json_string_value(json_object_get(j, "storage")));
+
+        r = -EBADMSG;
+        if (!name_is_valid(c.name) || !name_is_valid(c.image) || c.storage < 0 || strv_length(c.command) == 0)
+                goto fail;
+        if (c.working_directory && c.working_directory[0] != '/')
+                goto fail;
+
+        limits = json_object_get(j, "limits");
+        if (limits) {
+                if (!json_is_object(limits))
+                        goto fail;
+                if ((r = get_limit(limits, "memory_max", &c.memory_max)) < 0 ||
+                    (r = get_limit(limits, "cpu_quota_per_sec_usec", &c.cpu_quota_per_sec_usec)) < 0 ||
+                    (r = get_limit(limits, "tasks_max", &c.tasks_max)) < 0 ||
+                    (r = get_limit(limits, "io_weight", &c.io_weight)) < 0)
+                        goto fail;
+        }
+
+        *ret = c;
+        return 0;
+
+fail:
+        pod_config_done(&c);
+        return r;
+}
+
+int pod_config_load_at(int pod_dir_fd, PodConfig *ret) {
+        _cleanup_json_ json_t *j = NULL;
+        int r;
+
+        r = json_read_at(pod_dir_fd, POD_CONFIG_FILE, &j);
+        if (r < 0)
+                return r;
+        return pod_config_from_json(j, ret);
+}
+
+int pod_config_save_at(int pod_dir_fd, const PodConfig *c) {
+        _cleanup_json_ json_t *j = NULL;
+        int r;
+
+        r = pod_config_to_json(c, &j);
+        if (r < 0)
+                return r;
+        return json_write_atomic_at(pod_dir_fd, POD_CONFIG_FILE, j);
+}
+
+void exit_info_done(ExitInfo *i) {
+        free(i->message);
+        i->message = NULL;
+}
+
+int exit_info_load_at(int pod_dir_fd, ExitInfo *ret) {
+        _cleanup_json_ json_t *j = NULL;
+        const char *code, *message = NULL;
+        json_int_t finished;
+        int status, r;
+
+        r = json_read_at(pod_dir_fd, POD_EXIT_FILE, &j);
+        if (r < 0)
+                return r;
+        if (json_unpack(j, "{s:s, s:i, s:I, s?s}", "code", &code, "status", &status, "finished_usec", &finished, "message", &message) < 0)
+                return -EBADMSG;
+        if (exit_code_from_string(code) < 0 || finished < 0)
+                return -EBADMSG;
+
+        *ret = (ExitInfo) {
+                .code = exit_code_from_string(code),
+                .status = status,
+                .finished_usec = (uint64_t) finished,
+        };
+        if (message) {
+                ret->message = strdup(message);
+                if (!ret->message)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int exit_info_save_at(int pod_dir_fd, const ExitInfo *i) {
+        _cleanup_json_ json_t *j = NULL;
+
+        j = json_pack("{s:s, s:i, s:I, s:s*}",
+                      "code", exit_code_to_string(i->code),
+                      "status", i->status,
+                      "finished_usec", (json_int_t) i->finished_usec,
+                      "message", i->message);
+        if (!j)
+                return -ENOMEM;
+        return json_write_atomic_at(pod_dir_fd, POD_EXIT_FILE, j);
+}
+
+int exit_info_to_exit_status(const ExitInfo *i) {
+        switch (i->code) {
+        case EXIT_CODE_EXITED:
+                return i->status;
+        case EXIT_CODE_KILLED:
+        case EXIT_CODE_DUMPED:
+                return 128 + i->status;
+        default:
+                /* As a shell reports a command it could not run. */
+                return i->status == ENOENT ? 127 : 126;
+        }
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The contract between podmachined, which writes a pod's pod.json, and stage1, which
+ * reads it at every start (whether podctl, systemctl or machines.target started the
+ * pod), and the exit.json stage1 leaves behind when the pod ends. */
+
+typedef enum StorageType {
+        STORAGE_BTRFS,   /* the pod's rootfs/ is a writable snapshot of the image subvolume */
+        STORAGE_OVERLAY, /* stage1 mounts overlayfs: image as lower, upper/ and work/ */
+        _STORAGE_TYPE_MAX,
+        _STORAGE_TYPE_INVALID = -EINVAL,
+} StorageType;
+
+const char *storage_type_to_string(StorageType t);
+StorageType storage_type_from_string(const char *s);
+
+#define LIMIT_UNSET UINT64_MAX
+
+typedef struct PodConfig {
+        char *name;
+        char *image;
+        char **command;           /* argv; never empty once written */
+        char **environment;       /* "KEY=VALUE" entries, may be NULL */
+        char *working_directory;  /* absolute path inside the pod, may be NULL ("/") */
+        uid_t owner_uid;
+        uint64_t created_usec;    /* CLOCK_REALTIME */
+        StorageType storage;
+        bool auto_remove;
+
+        /* Applied to the pod's unit by stage1 before the app starts. */
+        uint64_t memory_max;             /* bytes */
+        uint64_t cpu_quota_per_sec_usec; /* systemd's CPUQuotaPerSecUSec */
+        uint64_t tasks_max;
+        uint64_t io_weight;              /* 1..10000 */
+} PodConfig;
+
+void pod_config_init(PodConfig *c);
+void pod_config_done(PodConfig *c);
+
+int pod_config_to_json(const PodConfig *c, json_t **ret);
+/* -EBADMSG for a document that does not describe a valid pod. */
+int pod_config_from_json(json_t *j, PodConfig *ret);
+
+int pod_config_load_at(int pod_dir_fd, PodConfig *ret);
+int pod_config_save_at(int pod_dir_fd, const PodConfig *c);
+
+typedef enum ExitCode {
+        EXIT_CODE_EXITED,       /* status is the exit status */
+        EXIT_CODE_KILLED,       /* status is the signal */
+        EXIT_CODE_DUMPED,       /* status is the signal, core dumped */
+        EXIT_CODE_START_FAILED, /* the app never ran; status is the errno */
+        _EXIT_CODE_MAX,
+        _EXIT_CODE_INVALID = -EINVAL,
+} ExitCode;
+
+const char *exit_code_to_string(ExitCode c);
+ExitCode exit_code_from_string(const char *s);
+
+typedef struct ExitInfo {
+        ExitCode code;
+        int status;
+        char *message; /* why it failed to start, or NULL */
+        uint64_t finished_usec;
+} ExitInfo;
+
+void exit_info_done(ExitInfo *i);
+int exit_info_load_at(int pod_dir_fd, ExitInfo *ret);
+int exit_info_save_at(int pod_dir_fd, const ExitInfo *i);
+
+/* What a shell would return for this exit: the status, or 128 + signal. */
+int exit_info_to_exit_status(const ExitInfo *i);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "tests.h"
+
+static int count_entries(int fd) {
+        int n = 0, d = dup(fd);
+        DIR *dir = fdopendir(d);
+        ASSERT_TRUE(dir);
+        for (struct dirent *de; (de = readdir(dir));)
+                if (de->d_name[0] != '.' || (de->d_name[1] && de->d_name[1] != '.'))
+                        n++;
+        closedir(dir);
+        return n;
+}
+
+TEST(atomic_write) {
+        char tmpl[] = "/tmp/test-fileio-XXXXXX";
+        ASSERT_TRUE(mkdtemp(tmpl));
+        _cleanup_close_ int fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        json_t *j = json_pack("{s:i}", "a", 1), *k = NULL;
+
+        ASSERT_OK(json_write_atomic_at(fd, "x.json", j));
+        ASSERT_OK(json_read_at(fd, "x.json", &k));
+        ASSERT_EQ(json_integer_value(json_object_get(k, "a")), 1);
+        /* No temporary files are left behind. */
+        ASSERT_EQ(count_entries(fd), 1);
+        json_decref(j);
+        json_decref(k);
+
+        ASSERT_EQ(json_read_at(fd, "missing.json", &k), -ENOENT);
+        ASSERT_OK(write_file_atomic_at(fd, "bad.json", "{\"a\":1,\"a\":2}", 13, 0600));
+        ASSERT_EQ(json_read_at(fd, "bad.json", &k), -EBADMSG);
+
+        /* Symlinks are not followed. */
+        ASSERT_OK(symlinkat("/etc/passwd", fd, "link.json"));
+        ASSERT_EQ(json_read_at(fd, "link.json", &k), -ELOOP);
+
+        ASSERT_OK(rm_rf_at(AT_FDCWD, tmpl));
+        ASSERT_TRUE(access(tmpl, F_OK) < 0 && errno == ENOENT);
+}
+
+TEST(rm_rf_no_follow) {
+        char outside[] = "/tmp/test-rmrf-out-XXXXXX", tree[] = "/tmp/test-rmrf-XXXXXX";
+        char path[256];
+
+        ASSERT_TRUE(mkdtemp(outside));
+        ASSERT_TRUE(mkdtemp(tree));
+        snprintf(path, sizeof path, "%s/keep", outside);
+        ASSERT_OK(close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)));
+        snprintf(path, sizeof path, "%s/a", tree);
+        ASSERT_OK(mkdir(path, 0755));
+        snprintf(path, sizeof path, "%s/a/escape", tree);
+        ASSERT_OK(symlink(outside, path));
+
+        ASSERT_OK(rm_rf_at(AT_FDCWD, tree));
+        ASSERT_TRUE(access(tree, F_OK) < 0);
+        snprintf(path, sizeof path, "%s/keep", outside);
+        ASSERT_OK(access(path, F_OK));
+        ASSERT_OK(rm_rf_at(AT_FDCWD, outside));
+}
+
+int main(void) {
+        RUN(atomic_write);
+        RUN(rm_rf_no_follow);
+        return 0;
+}
