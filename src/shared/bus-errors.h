@@ -13,5 +13,6 @@
 #define BUS_ERROR_INVALID_NAME "io.podctl.pod1.InvalidName"
 #define BUS_ERROR_INVALID_ARGUMENT "io.podctl.pod1.InvalidArgument"
 #define BUS_ERROR_NOT_PERMITTED "io.podctl.pod1.NotPermitted"
+#define BUS_ERROR_LIMIT_EXCEEDED "io.podctl.pod1.LimitExceeded"
 #define BUS_ERROR_STORAGE_FAILED "io.podctl.pod1.StorageFailed"
 #define BUS_ERROR_SYSTEMD_FAILED "io.podctl.pod1.SystemdFailed"

@@ -35,16 +35,22 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
-int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
+int hidden_name(const char *prefix, const char *name, char **ret) {
         uint64_t rnd;
-        int r;
 
         if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
                 return -EIO;
-        if (asprintf(&tmp, PODCTL_TMP_NAME_FMT, name, (unsigned long long) rnd) < 0)
-                return -ENOMEM;
+        return asprintf(ret, "%s%s-%016llx", prefix, name, (unsigned long long) rnd) < 0 ? -ENOMEM : 0;
+}
+
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = hidden_name(PODCTL_TMP_PREFIX, name, &tmp);
+        if (r < 0)
+                return r;
 
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)

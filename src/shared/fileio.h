@@ -15,6 +15,10 @@
  * file, never a mix: write a hidden temporary, fsync it, rename over, fsync the dir. */
 int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);
 
+/* A hidden, unique sibling name for NAME: PREFIX + NAME + random suffix. The start-up
+ * sweep removes whatever carries PODCTL_TMP_PREFIX or PODCTL_RM_PREFIX. */
+int hidden_name(const char *prefix, const char *name, char **ret);
+
 /* JSON files are bounded: state files are small, and a larger one is corrupt. */
 #define JSON_FILE_MAX (1024 * 1024)
 

@@ -20,7 +20,6 @@
  * them at start-up, so a crash at any point leaves nothing a listing shows. */
 #define PODCTL_TMP_PREFIX ".tmp-"
 #define PODCTL_RM_PREFIX ".rm-"
-#define PODCTL_TMP_NAME_FMT PODCTL_TMP_PREFIX "%s-%016llx"
 
 #define PODCTL_BUS_NAME "io.podctl.pod1"
 #define PODCTL_BUS_PATH "/io/podctl/pod1"
@@ -33,3 +32,8 @@
 #define POD_UNIT_PREFIX "pod@"
 #define POD_UNIT_SUFFIX ".service"
 #define POD_DEFAULT_SLICE "machine.slice"
+
+/* Image metadata, one NAME.json per image, kept beside (not inside) the read-only trees. */
+#define PODCTL_IMAGE_META_DIR PODCTL_STATE_DIR "/image-meta"
+/* Marker files: a StartPod caller passed stdio that stage1 should take over. */
+#define PODCTL_STDIO_DIR PODCTL_RUNTIME_DIR "/stdio"

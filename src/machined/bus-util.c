@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "bus-errors.h"
+#include "bus-util.h"
+#include "strv.h"
+
+int bus_check_privileged(sd_bus_message *m, const char *verb, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Permission denied to %s: only root may do this.", verb);
+        return 0;
+}
+
+int bus_read_strv_bounded(sd_bus_message *m, size_t max, size_t max_len, char ***ret, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n;
+        int r;
+
+        r = sd_bus_message_read_strv(m, &l);
+        if (r < 0)
+                return r;
+
+        n = strv_length(l);
+        if (n > max)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Too many entries (%zu, at most %zu).", n, max);
+        for (size_t i = 0; i < n; i++)
+                if (strlen(l[i]) >= max_len)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Entry too long (at most %zu bytes).", max_len - 1);
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}

@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bus-errors.h"
+#include "bus-util.h"
+#include "fileio.h"
+#include "image-dbus.h"
+#include "manager-dbus.h"
+#include "manager.h"
+#include "name.h"
+#include "paths.h"
+#include "pod-dbus.h"
+#include "strv.h"
+
+/* Bounds on what one CreatePod call may ask the daemon to store. */
+#define COMMAND_ARGS_MAX 4096
+#define ENVIRONMENT_MAX 4096
+#define ARG_LEN_MAX (128 * 1024)
+
+static int check_name(const char *name, const char *what, sd_bus_error *error) {
+        if (!name_is_valid(name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
+                                         "Invalid %s name '%.80s': use letters, digits, '-' and '.', at most %d characters.",
+                                         what, name, NAME_MAX_LEN);
+        return 0;
+}
+
+static int find_pod(Manager *m, const char *name, Pod **ret, sd_bus_error *error) {
+        int r;
+
+        r = check_name(name, "pod", error);
+        if (r < 0)
+                return r;
+
+        *ret = manager_find_pod(m, name);
+        if (!*ret)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_POD, "Pod '%s' does not exist.", name);
+        return 0;
+}
+
+static int find_image(Manager *m, const char *name, Image **ret, sd_bus_error *error) {
+        int r;
+
+        r = check_name(name, "image", error);
+        if (r < 0)
+                return r;
+
+        *ret = manager_find_image(m, name);
+        if (!*ret || (*ret)->importing)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "Image '%s' does not exist.", name);
+        return 0;
+}
+
+static int method_get_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        Pod *p;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_pod(userdata, name, &p, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", p->path);
+}
+
+static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        Image *i;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_image(userdata, name, &i, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", i->path);
+}
+
+static int compare_pods(const void *a, const void *b) {
+        return strcmp((*(Pod *const *) a)->config.name, (*(Pod *const *) b)->config.name);
+}
+
+static int compare_images(const void *a, const void *b) {
+        return strcmp((*(Image *const *) a)->name, (*(Image *const *) b)->name);
+}
+
+static int method_list_pods(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ Pod **sorted = NULL;
+        Manager *m = userdata;
+        size_t n = 0;
+        int r;
+
+        sorted = calloc(m->n_pods + 1, sizeof(Pod *));
+        if (!sorted)
+                return -ENOMEM;
+        for (Pod *p = m->pods; p; p = p->next)
+                sorted[n++] = p;
+        qsort(sorted, n, sizeof(Pod *), compare_pods);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssssuto)");
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < n; k++) {
+                Pod *p = sorted[k];
+                r = sd_bus_message_append(reply, "(ssssuto)", p->config.name, pod_state_to_string(p->state),
+                                          p->config.image, p->unit, (uint32_t) p->config.owner_uid,
+                                          p->config.created_usec, p->path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ Image **sorted = NULL;
+        Manager *m = userdata;
+        size_t n = 0;
+        int r;
+
+        sorted = calloc(m->n_images + 1, sizeof(Image *));
+        if (!sorted)
+                return -ENOMEM;
+        for (Image *i = m->images; i; i = i->next)
+                if (!i->importing)
+                        sorted[n++] = i;
+        qsort(sorted, n, sizeof(Image *), compare_images);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssttuo)");
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < n; k++) {
+                Image *i = sorted[k];
+                r = sd_bus_message_append(reply, "(ssttuo)", i->name, image_format_to_string(i->format), i->size,
+                                          i->created_usec, manager_image_users(m, i->name), i->path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static bool env_assignment_is_valid(const char *e) {
+        const char *eq = strchr(e, '=');
+
+        if (!eq || eq == e)
+                return false;
+        for (const char *p = e; p < eq; p++)
+                if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (p > e && *p >= '0' && *p <= '9')))
+                        return false;
+        return true;
+}
+
+static int read_limit(sd_bus_message *m, const char *key, uint64_t min, uint64_t max, uint64_t *ret, sd_bus_error *error) {
+        uint64_t v;
+        int r;
+
+        r = sd_bus_message_read(m, "v", "t", &v);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option %s must be an unsigned 64-bit integer.", key);
+        if (v < min || v > max)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option %s=%llu is out of range.", key,
+                                         (unsigned long long) v);
+        *ret = v;
+        return 0;
+}
+
+static int read_create_options(sd_bus_message *m, PodConfig *c, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+
+                if (strcmp(key, "Environment") == 0) {
+                        r = sd_bus_message_enter_container(m, 'v', "as");
+                        if (r < 0)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Environment must be a string array.");
+                        strv_free(c->environment);
+                        c->environment = NULL;
+                        r = bus_read_strv_bounded(m, ENVIRONMENT_MAX, ARG_LEN_MAX, &c->environment, error);
+                        if (r < 0)
+                                return r;
+                        for (char **e = c->environment; *e; e++)
+                                if (!env_assignment_is_valid(*e))
+                                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                                 "Invalid environment assignment '%.80s', expected KEY=VALUE.", *e);
+                        r = sd_bus_message_exit_container(m);
+                } else if (strcmp(key, "WorkingDirectory") == 0) {
+                        const char *wd;
+
+                        r = sd_bus_message_read(m, "v", "s", &wd);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option WorkingDirectory must be a string.");
+                        if (wd[0] != '/' || strlen(wd) >= PATH_MAX)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                         "Working directory '%.80s' is not an absolute path.", wd);
+                        free(c->working_directory);
+                        c->working_directory = strdup(wd);
+                        if (!c->working_directory)
+                                return -ENOMEM;
+                } else if (strcmp(key, "AutoRemove") == 0) {
+                        int b;
+
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option AutoRemove must be a boolean.");
+                        c->auto_remove = b;
+                } else if (strcmp(key, "MemoryMax") == 0)
+                        r = read_limit(m, key, 1, UINT64_MAX - 1, &c->memory_max, error);
+                else if (strcmp(key, "CPUQuotaPerSecUSec") == 0)
+                        r = read_limit(m, key, 1000, UINT64_MAX - 1, &c->cpu_quota_per_sec_usec, error);
+                else if (strcmp(key, "TasksMax") == 0)
+                        r = read_limit(m, key, 1, UINT64_MAX - 1, &c->tasks_max, error);
+                else if (strcmp(key, "IOWeight") == 0)
+                        r = read_limit(m, key, 1, 10000, &c->io_weight, error);
+                else
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Unknown option '%.80s'.", key);
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(m);
+}
+
+static int pick_pod_name(Manager *m, char **ret) {
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                _cleanup_free_ char *name = NULL;
+                int r = hidden_name("pod", "", &name);
+                if (r < 0)
+                        return r;
+                /* "pod-" + 16 hex digits; keep 8 of them. */
+                name[12] = '\0';
+                if (!manager_find_pod(m, name)) {
+                        *ret = TAKE_PTR(name);
+                        return 0;
+                }
+        }
+        return -EEXIST;
+}
+
+static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        _cleanup_(pod_config_done) PodConfig c;
+        Manager *m = userdata;
+        const char *name, *image;
+        Image *i;
+        Pod *p;
+        uid_t uid;
+        int r;
+
+        pod_config_init(&c);
+
+        r = sd_bus_message_read(message, "ss", &name, &image);
+        if (r < 0)
+                return r;
+        r = bus_read_strv_bounded(message, COMMAND_ARGS_MAX, ARG_LEN_MAX, &c.command, error);
+        if (r < 0)
+                return r;
+        r = read_create_options(message, &c, error);
+        if (r < 0)
+                return r;
+
+        if (*name) {
+                r = check_name(name, "pod", error);
+                if (r < 0)
+                        return r;
+        }
+        r = find_image(m, image, &i, error);
+        if (r < 0)
+                return r;
+
+        r = bus_check_privileged(message, "create pods", error);
+        if (r < 0)
+                return r;
+
+        if (*name && manager_find_pod(m, name))
+                return sd_bus_error_setf(error, BUS_ERROR_POD_EXISTS, "Pod '%s' already exists.", name);
+        if (m->n_pods >= PODS_MAX)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many pods (at most %d).", PODS_MAX);
+
+        if (*name) {
+                c.name = strdup(name);
+                if (!c.name)
+                        return -ENOMEM;
+        } else {
+                r = pick_pod_name(m, &c.name);
+                if (r < 0)
+                        return r;
+        }
+
+        if (strv_length(c.command) == 0) {
+                strv_free(c.command);
+                c.command = strv_copy((char *[]) { (char *) "/bin/sh", NULL });
+                if (!c.command)
+                        return -ENOMEM;
+        }
+
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+
+        c.image = strdup(i->name);
+        if (!c.image)
+                return -ENOMEM;
+        c.owner_uid = uid;
+        c.created_usec = now_usec();
+        c.storage = m->storage;
+
+        r = pod_create(m, &c, &p);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to create pod '%s': %s",
+                                         c.name ?: name, strerror(-r));
+
+        r = pod_watch_unit(p);
+        if (r < 0)
+                return r;
+
+        (void) sd_bus_emit_signal(m->bus, PODCTL_BUS_PATH, PODCTL_MANAGER_INTERFACE, "PodNew", "so", p->config.name, p->path);
+        bus_image_emit_pods_changed(m, p->config.image);
+
+        return sd_bus_reply_method_return(message, "so", p->config.name, p->path);
+}
+
+/* Manager.XxxPod(name, ...) = Pod.Xxx(...) on the named pod. */
+static int redirect_pod_method(sd_bus_message *message, Manager *m, sd_bus_error *error,
+                               sd_bus_message_handler_t handler) {
+        const char *name;
+        Pod *p;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_pod(m, name, &p, error);
+        if (r < 0)
+                return r;
+        return handler(message, p, error);
+}
+
+static int method_start_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return redirect_pod_method(message, userdata, error, bus_pod_method_start);
+}
+
+static int method_stop_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return redirect_pod_method(message, userdata, error, bus_pod_method_stop);
+}
+
+static int method_kill_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return redirect_pod_method(message, userdata, error, bus_pod_method_kill);
+}
+
+static int method_remove_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return redirect_pod_method(message, userdata, error, bus_pod_method_remove);
+}
+
+static int method_wait_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return redirect_pod_method(message, userdata, error, bus_pod_method_wait);
+}
+
+static int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        Image *i;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_image(userdata, name, &i, error);
+        if (r < 0)
+                return r;
+        return bus_image_method_remove(message, i, error);
+}
+
+static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        ImageFormat format = IMAGE_FORMAT_TAR;
+        const char *name;
+        unsigned n_importing = 0;
+        struct stat st;
+        int fd, flags, r;
+
+        r = sd_bus_message_read(message, "sh", &name, &fd);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key, *value;
+
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                if (strcmp(key, "Format") != 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Unknown option '%.80s'.", key);
+                r = sd_bus_message_read(message, "v", "s", &value);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Format must be a string.");
+                format = image_format_from_string(value);
+                if ((int) format < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown image format '%.80s', expected 'tar' or 'directory'.", value);
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+
+        r = check_name(name, "image", error);
+        if (r < 0)
+                return r;
+
+        /* The caller opened the source with its own rights; it must be something to read. */
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fstat(fd, &st) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Invalid file descriptor: %m");
+        if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "File descriptor is not open for reading.");
+        if (S_ISDIR(st.st_mode))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                         "File descriptor refers to a directory; send a tar stream of it.");
+
+        r = bus_check_privileged(message, "import images", error);
+        if (r < 0)
+                return r;
+
+        if (manager_find_image(m, name))
+                return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "Image '%s' already exists.", name);
+        if (m->n_images >= IMAGES_MAX)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many images (at most %d).", IMAGES_MAX);
+        for (Image *i = m->images; i; i = i->next)
+                n_importing += i->importing;
+        if (n_importing >= IMPORTS_MAX)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many imports at once (at most %d).", IMPORTS_MAX);
+
+        r = image_import_start(m, name, format, fd, message, error);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to import image '%s': %s", name, strerror(-r));
+        return 1;
+}
+
+static int method_take_pod_stdio(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *name, *unit = NULL;
+        uid_t uid = (uid_t) -1;
+        Pod *p;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_pod(userdata, name, &p, error);
+        if (r < 0)
+                return r;
+
+        /* Only the pod's own stage1 gets the terminal of whoever started it. */
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT, &creds);
+        if (r < 0)
+                return r;
+        (void) sd_bus_creds_get_euid(creds, &uid);
+        (void) sd_bus_creds_get_unit(creds, &unit);
+        if (uid != 0 || !unit || strcmp(unit, p->unit) != 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Only the stage1 of pod '%s' may take its stdio.", name);
+
+        if (p->stdio[0] < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Pod '%s' has no stdio to hand over.", name);
+
+        r = sd_bus_reply_method_return(message, "hhh", p->stdio[0], p->stdio[1], p->stdio[2]);
+        for (size_t k = 0; k < 3; k++)
+                p->stdio[k] = safe_close(p->stdio[k]);
+        manager_check_idle(p->manager);
+        return r;
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("GetPod", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path), method_get_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path), method_get_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListPods", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssuto)", pods), method_list_pods, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssttuo)", images), method_list_images, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreatePod",
+                                SD_BUS_ARGS("s", name, "s", image, "as", command, "a{sv}", options),
+                                SD_BUS_RESULT("s", created_name, "o", path),
+                                method_create_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartPod", SD_BUS_ARGS("s", name, "ah", stdio), SD_BUS_NO_RESULT, method_start_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StopPod", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_stop_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("KillPod", SD_BUS_ARGS("s", name, "s", whom, "i", signal), SD_BUS_NO_RESULT, method_kill_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemovePod", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT, method_remove_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("WaitPod", SD_BUS_ARGS("s", name), SD_BUS_RESULT("s", code, "i", status, "s", message), method_wait_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("s", name, "h", fd, "a{sv}", options), SD_BUS_RESULT("o", path), method_import_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT, method_remove_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("TakePodStdio", SD_BUS_ARGS("s", name), SD_BUS_RESULT("h", stdin, "h", stdout, "h", stderr), method_take_pod_stdio, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("PodNew", SD_BUS_ARGS("s", name, "o", path), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("PodRemoved", SD_BUS_ARGS("s", name, "o", path), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ImageNew", SD_BUS_ARGS("s", name, "o", path), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ImageRemoved", SD_BUS_ARGS("s", name, "o", path), 0),
+        SD_BUS_VTABLE_END
+};

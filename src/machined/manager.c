@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "fileio.h"
+#include "image-dbus.h"
+#include "log.h"
+#include "manager-dbus.h"
+#include "manager.h"
+#include "name.h"
+#include "paths.h"
+#include "pod-dbus.h"
+#include "store.h"
+
+int manager_new(Manager **ret) {
+        Manager *m;
+        const char *e;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+
+        m->images_fd = m->pods_fd = m->image_meta_fd = -EBADF;
+        m->exit_idle_usec = DEFAULT_EXIT_IDLE_USEC;
+
+        /* Tests shorten the idle time with a drop-in; 0 means never exit. */
+        e = getenv("PODMACHINED_EXIT_IDLE_SEC");
+        if (e) {
+                char *end;
+                unsigned long long s = strtoull(e, &end, 10);
+                if (*e && !*end && s < UINT64_MAX / 1000000ULL)
+                        m->exit_idle_usec = s * 1000000ULL;
+                else
+                        log_warning("Ignoring invalid PODMACHINED_EXIT_IDLE_SEC=%s.", e);
+        }
+
+        r = sd_event_default(&m->event);
+        if (r < 0) {
+                manager_free(m);
+                return r;
+        }
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        while (m->pods)
+                pod_free(m->pods);
+        while (m->images)
+                image_free(m->images);
+
+        sd_event_source_unref(m->idle_timer);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        safe_close(m->images_fd);
+        safe_close(m->pods_fd);
+        safe_close(m->image_meta_fd);
+        free(m);
+        return NULL;
+}
+
+Pod *manager_find_pod(Manager *m, const char *name) {
+        for (Pod *p = m->pods; p; p = p->next)
+                if (strcmp(p->config.name, name) == 0)
+                        return p;
+        return NULL;
+}
+
+Image *manager_find_image(Manager *m, const char *name) {
+        for (Image *i = m->images; i; i = i->next)
+                if (strcmp(i->name, name) == 0)
+                        return i;
+        return NULL;
+}
+
+unsigned manager_image_users(Manager *m, const char *image) {
+        unsigned n = 0;
+
+        for (Pod *p = m->pods; p; p = p->next)
+                if (strcmp(p->config.image, image) == 0)
+                        n++;
+        return n;
+}
+
+static int open_state_dir(const char *path, mode_t mode) {
+        int fd;
+
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", path);
+
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open %s: %m", path);
+        return fd;
+}
+
+static bool is_leftover(const char *name) {
+        return strncmp(name, PODCTL_TMP_PREFIX, strlen(PODCTL_TMP_PREFIX)) == 0 ||
+               strncmp(name, PODCTL_RM_PREFIX, strlen(PODCTL_RM_PREFIX)) == 0;
+}
+
+/* Calls f for each visible entry of dir_fd after deleting what an interrupted
+ * operation left behind. */
+static int for_each_entry(Manager *m, int dir_fd, const char *what, int (*f)(Manager *m, const char *name)) {
+        int dfd;
+        DIR *d;
+
+        dfd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        rewinddir(d);
+
+        for (struct dirent *de; (de = readdir(d));) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+
+                if (is_leftover(de->d_name)) {
+                        int r = rm_rf_at(dir_fd, de->d_name);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to remove leftover %s '%s': %m", what, de->d_name);
+                        else
+                                log_info("Removed leftover %s '%s' of an interrupted operation.", what, de->d_name);
+                        continue;
+                }
+
+                (void) f(m, de->d_name);
+        }
+
+        closedir(d);
+        return 0;
+}
+
+static int load_image_meta(Manager *m, const char *file) {
+        _cleanup_free_ char *name = NULL;
+        size_t n = strlen(file);
+        Image *i;
+        int r;
+
+        if (n <= 5 || strcmp(file + n - 5, ".json") != 0)
+                return 0;
+        name = strndup(file, n - 5);
+        if (!name)
+                return -ENOMEM;
+        if (!name_is_valid(name) || manager_find_image(m, name))
+                return 0;
+
+        r = image_load(m, name, &i);
+        if (r < 0) {
+                /* Metadata without its tree: the tree's removal was interrupted. */
+                log_warning_errno(r, "Dropping image '%s' with a missing or corrupt record: %m", name);
+                (void) unlinkat(m->image_meta_fd, file, 0);
+        }
+        return 0;
+}
+
+static int sweep_image_tree(Manager *m, const char *name) {
+        if (manager_find_image(m, name))
+                return 0;
+
+        /* A tree without metadata is an import that did not finish. */
+        log_info("Removing unfinished image tree '%s'.", name);
+        return rm_rf_at(m->images_fd, name);
+}
+
+static int load_pod(Manager *m, const char *name) {
+        Pod *p;
+        int r;
+
+        if (!name_is_valid(name) || manager_find_pod(m, name))
+                return 0;
+
+        r = pod_load(m, name, &p);
+        if (r < 0)
+                return log_warning_errno(r, "Ignoring pod '%s' with a missing or corrupt configuration: %m", name);
+        return 0;
+}
+
+static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        if (sd_bus_message_read(message, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        if (strncmp(unit, POD_UNIT_PREFIX, strlen(POD_UNIT_PREFIX)) == 0)
+                pod_job_removed(userdata, path, result);
+        return 0;
+}
+
+static bool manager_is_busy(Manager *m) {
+        for (Pod *p = m->pods; p; p = p->next)
+                if (pod_is_busy(p))
+                        return true;
+        for (Image *i = m->images; i; i = i->next)
+                if (i->importing)
+                        return true;
+        return false;
+}
+
+static int on_name_released(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        log_debug("Exiting after being idle.");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        if (manager_is_busy(m)) {
+                manager_check_idle(m);
+                return 0;
+        }
+
+        /* Release the name first: calls sent after that start a new instance, calls
+         * queued before it are still answered here. */
+        (void) sd_notify(false, "STOPPING=1");
+        r = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                     "ReleaseName", on_name_released, m, "s", PODCTL_BUS_NAME);
+        if (r < 0)
+                return sd_event_exit(m->event, 0);
+        return 0;
+}
+
+void manager_check_idle(Manager *m) {
+        if (!m->idle_timer || m->exit_idle_usec == 0)
+                return;
+        (void) sd_event_source_set_time_relative(m->idle_timer, m->exit_idle_usec);
+        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        if (sd_bus_message_is_method_call(message, NULL, NULL))
+                manager_check_idle(userdata);
+        return 0;
+}
+
+static int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = sd_bus_default_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+
+        r = sd_bus_attach_event(m->bus, m->event, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, PODCTL_BUS_PATH, PODCTL_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the manager object: %m");
+
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PODCTL_BUS_POD_PREFIX, PODCTL_POD_INTERFACE, pod_vtable, pod_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add pod objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, PODCTL_BUS_POD_PREFIX, pod_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add pod enumerator: %m");
+
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PODCTL_BUS_IMAGE_PREFIX, PODCTL_IMAGE_INTERFACE, image_vtable, image_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add image objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, PODCTL_BUS_IMAGE_PREFIX, image_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add image enumerator: %m");
+
+        r = sd_bus_add_object_manager(m->bus, NULL, PODCTL_BUS_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add object manager: %m");
+
+        r = sd_bus_add_filter(m->bus, NULL, on_message, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add message filter: %m");
+
+        r = sd_bus_match_signal_async(m->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                      "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, NULL, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch systemd jobs: %m");
+
+        /* systemd sends unit and job signals only while someone is subscribed. */
+        r = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                     "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to systemd: %m");
+
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        _cleanup_close_ int state_fd = -EBADF;
+        int r;
+
+        state_fd = open_state_dir(PODCTL_STATE_DIR, 0755);
+        if (state_fd < 0)
+                return state_fd;
+        m->images_fd = open_state_dir(PODCTL_IMAGES_DIR, 0700);
+        if (m->images_fd < 0)
+                return m->images_fd;
+        m->pods_fd = open_state_dir(PODCTL_PODS_DIR, 0700);
+        if (m->pods_fd < 0)
+                return m->pods_fd;
+        m->image_meta_fd = open_state_dir(PODCTL_IMAGE_META_DIR, 0700);
+        if (m->image_meta_fd < 0)
+                return m->image_meta_fd;
+
+        m->storage = store_detect(m->images_fd);
+        if ((int) m->storage < 0)
+                return log_error_errno(m->storage, "Failed to detect the file system of %s: %m", PODCTL_IMAGES_DIR);
+        log_debug("Storing images with %s.", storage_type_to_string(m->storage));
+
+        r = manager_connect_bus(m);
+        if (r < 0)
+                return r;
+
+        /* Metadata first: image trees without it are unfinished imports. */
+        (void) for_each_entry(m, m->image_meta_fd, "image record", load_image_meta);
+        (void) for_each_entry(m, m->images_fd, "image", sweep_image_tree);
+        (void) for_each_entry(m, m->pods_fd, "pod", load_pod);
+
+        for (Pod *p = m->pods; p; p = p->next)
+                (void) pod_watch_unit(p);
+
+        /* "run --rm" pods whose client went away before removing them. */
+        for (Pod *p = m->pods, *next; p; p = next) {
+                next = p->next;
+                if (p->config.auto_remove && !pod_is_active(p) && p->state == POD_EXITED)
+                        (void) pod_remove(p);
+        }
+
+        r = sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->exit_idle_usec, 0, on_idle_timer, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the idle timer: %m");
+        if (m->exit_idle_usec == 0)
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
+
+        r = sd_bus_request_name(m->bus, PODCTL_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire bus name %s: %m", PODCTL_BUS_NAME);
+
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        return sd_event_loop(m->event);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "image.h"
+#include "macro.h"
+#include "pod.h"
+
+/* Bounds on what callers can make the daemon hold. */
+#define PODS_MAX 4096
+#define IMAGES_MAX 4096
+#define IMPORTS_MAX 16
+
+#define DEFAULT_EXIT_IDLE_USEC (30ULL * 1000000ULL)
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+
+        Pod *pods;     /* linked list, bounded by PODS_MAX */
+        size_t n_pods;
+        Image *images; /* linked list, bounded by IMAGES_MAX; includes running imports */
+        size_t n_images;
+
+        StorageType storage;
+
+        /* Directory fds of the state tree, opened once at start-up. */
+        int images_fd;
+        int pods_fd;
+        int image_meta_fd;
+
+        sd_event_source *idle_timer;
+        uint64_t exit_idle_usec;
+} Manager;
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+int manager_startup(Manager *m);
+int manager_run(Manager *m);
+
+Pod *manager_find_pod(Manager *m, const char *name);
+Image *manager_find_image(Manager *m, const char *name);
+unsigned manager_image_users(Manager *m, const char *image);
+
+/* Called on every change of pending work: the idle timer only exits an idle daemon. */
+void manager_check_idle(Manager *m);

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "bus-errors.h"
+#include "bus-util.h"
+#include "log.h"
+#include "manager.h"
+#include "paths.h"
+#include "pod-dbus.h"
+#include "strv.h"
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        return sd_bus_message_append(reply, "s", pod_state_to_string(p->state));
+}
+
+static int property_get_slice(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", POD_DEFAULT_SLICE);
+}
+
+static int property_get_storage(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        return sd_bus_message_append(reply, "s", storage_type_to_string(p->config.storage));
+}
+
+static int property_get_root_directory(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        _cleanup_free_ char *root = NULL;
+
+        if (asprintf(&root, PODCTL_PODS_DIR "/%s/" POD_ROOTFS_DIR, p->config.name) < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "s", root);
+}
+
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
+}
+
+static int property_get_string_or_empty(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const char *s = *(char **) userdata;
+        return sd_bus_message_append(reply, "s", s ?: "");
+}
+
+static int property_get_strv(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append_strv(reply, *(char ***) userdata);
+}
+
+/* The pod's PID 1, as systemd-machined knows it while the pod runs. */
+static int property_get_leader(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        _cleanup_free_ char *machine = NULL;
+        uint32_t leader = 0;
+
+        if (p->state == POD_RUNNING &&
+            sd_bus_path_encode("/org/freedesktop/machine1/machine", p->config.name, &machine) >= 0 &&
+            sd_bus_get_property_trivial(bus, "org.freedesktop.machine1", machine, "org.freedesktop.machine1.Machine",
+                                        "Leader", NULL, 'u', &leader) < 0)
+                leader = 0;
+
+        return sd_bus_message_append(reply, "u", leader);
+}
+
+static int property_get_exit(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        bool e = p->has_exit;
+
+        if (strcmp(property, "ExitCode") == 0)
+                return sd_bus_message_append(reply, "s", e ? exit_code_to_string(p->exit.code) : "");
+        if (strcmp(property, "ExitStatus") == 0)
+                return sd_bus_message_append(reply, "i", e ? p->exit.status : 0);
+        if (strcmp(property, "ExitMessage") == 0)
+                return sd_bus_message_append(reply, "s", e && p->exit.message ? p->exit.message : "");
+        return sd_bus_message_append(reply, "t", e ? p->exit.finished_usec : (uint64_t) 0);
+}
+
+int bus_pod_reply_exit(Pod *p, sd_bus_message *call) {
+        if (!p->has_exit)
+                return sd_bus_reply_method_return(call, "sis", "", 0, "");
+        return sd_bus_reply_method_return(call, "sis", exit_code_to_string(p->exit.code), p->exit.status,
+                                          p->exit.message ?: "");
+}
+
+int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        int fds[3], *stdio = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "h");
+        if (r < 0)
+                return r;
+        for (int fd; n <= 3 && (r = sd_bus_message_read(m, "h", &fd)) > 0; n++)
+                if (n < 3)
+                        fds[n] = fd;
+        if (r < 0)
+                return r;
+        if (n != 0 && n != 3)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                         "Expected no file descriptors or three (stdin, stdout, stderr), got %zu.", n);
+        if (n == 3)
+                stdio = fds;
+
+        r = bus_check_privileged(m, "start pods", error);
+        if (r < 0)
+                return r;
+
+        r = pod_start_unit(p, m, stdio, error);
+        if (r < 0)
+                return r;
+        return 1; /* answered when systemd's job ends */
+}
+
+int bus_pod_method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        int r;
+
+        r = bus_check_privileged(m, "stop pods", error);
+        if (r < 0)
+                return r;
+
+        if (!pod_is_active(p))
+                return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING, "Pod '%s' is not running.", p->config.name);
+
+        r = pod_stop_unit(p, m, POD_JOB_STOP, error);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+int bus_pod_method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        const char *whom;
+        int32_t signo;
+        int r;
+
+        r = sd_bus_message_read(m, "si", &whom, &signo);
+        if (r < 0)
+                return r;
+        if (*whom && strcmp(whom, "all") != 0 && strcmp(whom, "leader") != 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Invalid kill target '%s', expected 'all' or 'leader'.", whom);
+        if (signo <= 0 || signo >= _NSIG)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Invalid signal %" PRIi32 ".", signo);
+
+        r = bus_check_privileged(m, "kill pods", error);
+        if (r < 0)
+                return r;
+
+        if (!pod_is_active(p))
+                return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING, "Pod '%s' is not running.", p->config.name);
+
+        r = pod_kill_unit(p, *whom ? whom : "all", signo, error);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        int force, r;
+
+        r = sd_bus_message_read(m, "b", &force);
+        if (r < 0)
+                return r;
+
+        r = bus_check_privileged(m, "remove pods", error);
+        if (r < 0)
+                return r;
+
+        if (pod_is_active(p) || p->jobs) {
+                if (!force)
+                        return sd_bus_error_setf(error, BUS_ERROR_POD_RUNNING,
+                                                 "Pod '%s' is running; stop it first or remove it with force.", p->config.name);
+                r = pod_stop_unit(p, m, POD_JOB_REMOVE, error);
+                if (r < 0)
+                        return r;
+                return 1;
+        }
+
+        r = pod_remove(p);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to remove pod: %m");
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        int r;
+
+        if (!pod_is_active(p))
+                return bus_pod_reply_exit(p, m);
+
+        r = pod_add_waiter(p, m);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+const sd_bus_vtable pod_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Pod, config.name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Image", "s", NULL, offsetof(Pod, config.image), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("OwnerUID", "u", NULL, offsetof(Pod, config.owner_uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Pod, unit), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Slice", "s", property_get_slice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Pod, config.created_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Command", "as", property_get_strv, offsetof(Pod, config.command), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Environment", "as", property_get_strv, offsetof(Pod, config.environment), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("WorkingDirectory", "s", property_get_string_or_empty, offsetof(Pod, config.working_directory), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Storage", "s", property_get_storage, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RootDirectory", "s", property_get_root_directory, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AutoRemove", "b", property_get_bool, offsetof(Pod, config.auto_remove), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Pod, config.memory_max), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Pod, config.cpu_quota_per_sec_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Pod, config.tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("IOWeight", "t", NULL, offsetof(Pod, config.io_weight), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Leader", "u", property_get_leader, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitCode", "s", property_get_exit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitStatus", "i", property_get_exit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitMessage", "s", property_get_exit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FinishedAt", "t", property_get_exit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("ah", stdio), SD_BUS_NO_RESULT, bus_pod_method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Stop", NULL, NULL, bus_pod_method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("s", whom, "i", signal), SD_BUS_NO_RESULT, bus_pod_method_kill, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, bus_pod_method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", code, "i", status, "s", message), bus_pod_method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int pod_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error) {
+        _cleanup_free_ char *name = NULL;
+        Pod *p;
+
+        if (sd_bus_path_decode(path, PODCTL_BUS_POD_PREFIX, &name) <= 0)
+                return 0;
+        p = manager_find_pod(userdata, name);
+        if (!p)
+                return 0;
+
+        *found = p;
+        return 1;
+}
+
+int pod_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l;
+        size_t n = 0;
+
+        l = calloc(m->n_pods + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (Pod *p = m->pods; p; p = p->next) {
+                l[n] = strdup(p->path);
+                if (!l[n]) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+
+        *nodes = l;
+        return 1;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <btrfsutil.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "macro.h"
+#include "paths.h"
+#include "store.h"
+
+static int btrfs_error_to_errno(enum btrfs_util_error e) {
+        /* libbtrfsutil leaves the cause in errno. */
+        return e == BTRFS_UTIL_OK ? 0 : negative_errno();
+}
+
+StorageType store_detect(int dir_fd) {
+        struct statfs sfs;
+
+        if (fstatfs(dir_fd, &sfs) < 0)
+                return negative_errno();
+        return sfs.f_type == BTRFS_SUPER_MAGIC ? STORAGE_BTRFS : STORAGE_OVERLAY;
+}
+
+int store_make_tree(StorageType t, int dir_fd, const char *name) {
+        if (t == STORAGE_BTRFS)
+                return btrfs_error_to_errno(btrfs_util_create_subvolume_fd(dir_fd, name, 0, NULL, NULL));
+
+        return RET_NERRNO(mkdirat(dir_fd, name, 0755));
+}
+
+int store_seal_tree(StorageType t, int dir_fd, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+
+        if (t != STORAGE_BTRFS)
+                return 0;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return btrfs_error_to_errno(btrfs_util_set_subvolume_read_only_fd(fd, true));
+}
+
+int store_make_pod_root(StorageType t, int image_fd, int pod_dir_fd) {
+        if (t == STORAGE_BTRFS)
+                return btrfs_error_to_errno(btrfs_util_create_snapshot_fd2(image_fd, pod_dir_fd, POD_ROOTFS_DIR, 0, NULL, NULL));
+
+        if (mkdirat(pod_dir_fd, POD_ROOTFS_DIR, 0755) < 0 ||
+            mkdirat(pod_dir_fd, POD_UPPER_DIR, 0755) < 0 ||
+            mkdirat(pod_dir_fd, POD_WORK_DIR, 0700) < 0)
+                return negative_errno();
+        return 0;
+}
