@@ -9,6 +9,7 @@
 #include "bus-util.h"
 #include "fileio.h"
 #include "image-dbus.h"
+#include "log.h"
 #include "manager-dbus.h"
 #include "manager.h"
 #include "name.h"
@@ -495,12 +496,14 @@ static int method_take_pod_stdio(sd_bus_message *message, void *userdata, sd_bus
                 return r;
 
         /* Only the pod's own stage1 gets the terminal of whoever started it. */
-        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT, &creds);
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
                 return r;
-        (void) sd_bus_creds_get_euid(creds, &uid);
-        (void) sd_bus_creds_get_unit(creds, &unit);
-        if (uid != 0 || !unit || strcmp(unit, p->unit) != 0)
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r >= 0)
+                r = sd_bus_creds_get_unit(creds, &unit);
+        log_debug_errno(r, "TakePodStdio from uid %d, unit %s: %m", (int) uid, unit ?: "-");
+        if (r < 0 || uid != 0 || strcmp(unit, p->unit) != 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Only the stage1 of pod '%s' may take its stdio.", name);
 
         if (p->stdio[0] < 0)

@@ -247,6 +247,13 @@ static void pod_set_state(Pod *p, PodState s) {
         pod_emit_state(p);
 }
 
+static bool pod_has_job(Pod *p, PodJobKind kind) {
+        for (PodJob *j = p->jobs; j; j = j->next)
+                if (j->kind == kind)
+                        return true;
+        return false;
+}
+
 static void pod_answer_waiters(Pod *p) {
         while (p->waiters) {
                 PodWaiter *w = p->waiters;
@@ -263,12 +270,17 @@ void pod_set_active_state(Pod *p, const char *active_state) {
         if (!active_state)
                 return;
 
+        log_debug("Unit %s is %s.", p->unit, active_state);
+
         if (strcmp(active_state, "active") == 0 || strcmp(active_state, "reloading") == 0)
                 s = POD_RUNNING;
         else if (strcmp(active_state, "activating") == 0)
                 s = POD_STARTING;
         else if (strcmp(active_state, "deactivating") == 0)
                 s = POD_STOPPING;
+        else if (pod_has_job(p, POD_JOB_START))
+                /* systemd reports the unit inactive while our start job is still queued. */
+                return;
         else {
                 /* inactive or failed: stage1 has written exit.json unless the pod never ran. */
                 (void) pod_read_exit(p);
@@ -543,6 +555,8 @@ void pod_job_removed(Manager *m, const char *job_path, const char *result) {
                                 (void) sd_bus_reply_method_return(j->call, NULL);
 
                         pod_drop_job(p, j);
+                        /* Signals about the unit were ignored while the job ran. */
+                        (void) pod_query_active_state(p);
                         return;
                 }
 }

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-errors.h"
+#include "ctl.h"
+#include "log.h"
+#include "paths.h"
+#include "strv.h"
+
+bool arg_json = false;
+bool arg_legend = true;
+bool arg_quiet = false;
+bool arg_ask_password = true;
+
+int parse_common_option(int c, char *argv[]) {
+        switch (c) {
+        case 'h':
+                help();
+                return 0;
+        case ARG_VERSION:
+                printf("podctl %s\n", PODCTL_VERSION);
+                return 0;
+        case ARG_JSON:
+                arg_json = true;
+                return 1;
+        case ARG_NO_LEGEND:
+                arg_legend = false;
+                return 1;
+        case ARG_NO_PAGER:
+                return 1; /* podctl never pages */
+        case ARG_NO_ASK_PASSWORD:
+                arg_ask_password = false;
+                return 1;
+        case 'q':
+                arg_quiet = true;
+                return 1;
+        case ':':
+                return log_error_errno(EINVAL, "Option '%s' needs an argument. See 'podctl --help'.",
+                                       argv[optind - 1]);
+        case '?':
+                if (optopt != 0)
+                        return log_error_errno(EINVAL, "Unknown option '-%c'. See 'podctl --help'.", optopt);
+                return log_error_errno(EINVAL, "Unknown option '%s'. See 'podctl --help'.", argv[optind - 1]);
+        default:
+                return log_error_errno(EINVAL, "Unhandled option %d.", c);
+        }
+}
+
+int check_arg_count(const char *verb, int n, int min, int max, const char *what) {
+        if (n < min)
+                return log_error_errno(EINVAL, "'%s' needs %s. See 'podctl --help'.", verb, what);
+        if (max >= 0 && n > max)
+                return log_error_errno(EINVAL, "Too many arguments for '%s'. See 'podctl --help'.", verb);
+        return 0;
+}
+
+int parse_verb_args(int argc, char *argv[], int min, int max, const char *what, int *ret_optind) {
+        static const struct option options[] = {
+                COMMON_LONG_OPTIONS,
+                {}
+        };
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":" COMMON_SHORT_OPTIONS, options, NULL)) >= 0) {
+                r = parse_common_option(c, argv);
+                if (r <= 0)
+                        return r;
+        }
+
+        r = check_arg_count(argv[0], argc - optind, min, max, what);
+        if (r < 0)
+                return r;
+
+        *ret_optind = optind;
+        return 1;
+}
+
+int bus_connect(sd_bus **ret) {
+        sd_bus *bus;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+
+        (void) sd_bus_set_allow_interactive_authorization(bus, arg_ask_password);
+
+        *ret = bus;
+        return 0;
+}
+
+int bus_new_manager_call(sd_bus *bus, const char *member, sd_bus_message **ret) {
+        return sd_bus_message_new_method_call(bus, ret, PODCTL_BUS_NAME, PODCTL_BUS_PATH,
+                                              PODCTL_MANAGER_INTERFACE, member);
+}
+
+int bus_call_manager(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *error,
+                     sd_bus_message **ret_reply, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = bus_new_manager_call(bus, member, &m);
+        if (r < 0)
+                return sd_bus_error_set_errno(error, r);
+
+        if (types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return sd_bus_error_set_errno(error, r);
+        }
+
+        return sd_bus_call(bus, m, timeout, error, ret_reply);
+}
+
+bool bus_error_is_unreachable(const sd_bus_error *e) {
+        if (!sd_bus_error_is_set(e))
+                return false;
+        return sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||
+                sd_bus_error_has_name(e, SD_BUS_ERROR_NO_SERVER) ||
+                strncmp(e->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0;
+}
+
+int log_bus_error(int r, const sd_bus_error *error, const char *format, ...) {
+        _cleanup_free_ char *prefix = NULL;
+        const char *cause;
+        va_list ap;
+        int k;
+
+        if (r >= 0)
+                r = -EIO;
+        cause = error && error->message && *error->message ? error->message : strerror(-r);
+
+        if (error && bus_error_is_unreachable(error))
+                return log_error_errno(r, "Failed to connect to podmachined: %s", cause);
+
+        va_start(ap, format);
+        k = vasprintf(&prefix, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return log_oom();
+
+        return log_error_errno(r, "%s: %s", prefix, cause);
+}
+
+static int read_strv(sd_bus_message *m, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "s", &s)) > 0) {
+                char **nl = reallocarray(l, n + 2, sizeof(char *));
+
+                if (!nl)
+                        return -ENOMEM;
+                l = nl;
+                l[n] = strdup(s);
+                l[n + 1] = NULL;
+                if (!l[n])
+                        return -ENOMEM;
+                n++;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        strv_free(*ret);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int read_property(sd_bus_message *m, const BusProperty *p) {
+        const char *s;
+        int b, r;
+
+        switch (p->type) {
+        case 's':
+                r = sd_bus_message_read(m, "v", "s", &s);
+                if (r < 0)
+                        return r;
+                s = strdup(s);
+                if (!s)
+                        return -ENOMEM;
+                free(*(char **) p->dest);
+                *(char **) p->dest = (char *) s;
+                return 0;
+        case 'b':
+                r = sd_bus_message_read(m, "v", "b", &b);
+                if (r < 0)
+                        return r;
+                *(bool *) p->dest = b;
+                return 0;
+        case 'u':
+                return sd_bus_message_read(m, "v", "u", p->dest);
+        case 'i':
+                return sd_bus_message_read(m, "v", "i", p->dest);
+        case 't':
+                return sd_bus_message_read(m, "v", "t", p->dest);
+        case 'a':
+                r = sd_bus_message_enter_container(m, 'v', "as");
+                if (r < 0)
+                        return r;
+                r = read_strv(m, p->dest);
+                if (r < 0)
+                        return r;
+                return sd_bus_message_exit_container(m);
+        default:
+                return -EINVAL;
+        }
+}
+
+int bus_read_properties(sd_bus_message *m, const BusProperty *map) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const BusProperty *p;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+
+                for (p = map; p->name; p++)
+                        if (strcmp(p->name, name) == 0)
+                                break;
+
+                /* Properties added later to the interface are skipped, not refused. */
+                r = p->name ? read_property(m, p) : sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(m);
+}

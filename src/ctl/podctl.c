@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-image.h"
+#include "ctl-pod.h"
+#include "ctl.h"
+#include "log.h"
+
+void help(void) {
+        printf("podctl [OPTIONS...] COMMAND ...\n"
+               "\n"
+               "Create, run and manage pods with podmachined.\n"
+               "\n"
+               "Pod Commands:\n"
+               "  list                        List pods (alias: ps)\n"
+               "  status NAME...              Show pod details\n"
+               "  create IMAGE [CMD...]       Create a pod from an image\n"
+               "  run IMAGE [CMD...]          Create and start a pod, wait for it unless -d\n"
+               "  start NAME...               Start pods\n"
+               "  stop NAME...                Stop pods\n"
+               "  kill NAME...                Send a signal to pods' processes\n"
+               "  rm NAME...                  Remove pods\n"
+               "  wait NAME...                Wait until pods ended, print how\n"
+               "\n"
+               "Image Commands:\n"
+               "  image import SOURCE [NAME]  Import a tar archive or a directory tree\n"
+               "  image list                  List images (alias: ls)\n"
+               "  image rm NAME...            Remove images\n"
+               "\n"
+               "Options:\n"
+               "  -h --help                   Show this help\n"
+               "     --version                Show package version\n"
+               "     --json                   Output list, status and image list as JSON\n"
+               "     --no-legend              Do not show the headers and footers\n"
+               "     --no-pager               Do not pipe output into a pager (never done)\n"
+               "     --no-ask-password        Do not ask for system passwords\n"
+               "  -q --quiet                  Suppress informational messages\n"
+               "\n"
+               "Create and Run Options:\n"
+               "     --name=NAME              Name the pod (default: picked by podmachined)\n"
+               "  -e --env=KEY=VALUE          Set an environment variable (repeatable)\n"
+               "  -w --workdir=DIR            Working directory of the command in the pod\n"
+               "     --memory=BYTES           Memory limit (suffixes K, M, G, T; base 1024)\n"
+               "     --cpus=N                 CPU limit as a number of CPUs (e.g. 0.5)\n"
+               "     --tasks-max=N            Limit on processes and threads\n"
+               "     --io-weight=N            IO weight, 1...10000\n"
+               "     --rm                     Remove the pod when it has ended\n"
+               "  -d --detach                 run: do not wait, print the pod name\n"
+               "\n"
+               "Kill Options:\n"
+               "  -s --signal=SIGNAL          Which signal to send (default: TERM)\n"
+               "     --kill-whom=WHOM         Whom to send it to: all or leader (default: all)\n"
+               "\n"
+               "Remove Options:\n"
+               "  -f --force                  rm: stop a running pod first;\n"
+               "                              image rm: remove an image pods still use\n"
+               "\n"
+               "Import Options:\n"
+               "     --format=FORMAT          SOURCE is a 'tar' file or a 'directory'\n"
+               "\n"
+               "See the podctl(1) man page for details.\n");
+}
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char *argv[]);
+} verbs[] = {
+        { "list",   verb_list   },
+        { "ps",     verb_list   },
+        { "status", verb_status },
+        { "create", verb_create },
+        { "run",    verb_run    },
+        { "start",  verb_start  },
+        { "stop",   verb_stop   },
+        { "kill",   verb_kill   },
+        { "rm",     verb_rm     },
+        { "remove", verb_rm     },
+        { "wait",   verb_wait   },
+        { "image",  verb_image  },
+};
+
+static int run(int argc, char *argv[]) {
+        static const struct option options[] = {
+                COMMON_LONG_OPTIONS,
+                {}
+        };
+        static char *default_argv[] = { (char *) "list", NULL };
+        int c, r;
+
+        opterr = 0;
+        /* "+": stop at the verb, which parses its own options (and these again). */
+        while ((c = getopt_long(argc, argv, "+:" COMMON_SHORT_OPTIONS, options, NULL)) >= 0) {
+                r = parse_common_option(c, argv);
+                if (r <= 0)
+                        return r;
+        }
+
+        /* No verb: list, as machinectl does. */
+        if (optind >= argc)
+                return verb_list(1, default_argv);
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(argv[optind], verbs[i].name) == 0)
+                        return verbs[i].run(argc - optind, argv + optind);
+
+        return log_error_errno(EINVAL, "Unknown command '%s'. See 'podctl --help'.", argv[optind]);
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        setlocale(LC_ALL, "");
+
+        r = run(argc, argv);
+
+        if (fflush(stdout) != 0 && r >= 0)
+                r = log_error_errno(errno, "Failed to write output: %m");
+
+        return r < 0 ? EXIT_FAILURE : r;
+}
