@@ -145,36 +145,6 @@ int parse_uint64_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
         return 0;
 }
 
-const char *signal_to_string(int sig) {
-        if (sig <= 0 || sig >= NSIG)
-                return NULL;
-        return sigabbrev_np(sig);
-}
-
-int parse_signal(const char *s, int *ret) {
-        uint64_t v;
-
-        if (!s || !*s)
-                return -EINVAL;
-
-        if (parse_uint64_range(s, 1, NSIG - 1, &v) >= 0) {
-                *ret = (int) v;
-                return 0;
-        }
-
-        if (strncasecmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (int sig = 1; sig < NSIG; sig++) {
-                const char *name = sigabbrev_np(sig);
-
-                if (name && strcasecmp(name, s) == 0) {
-                        *ret = sig;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
 int image_name_from_path(const char *path, char **ret) {
         static const char * const suffixes[] = {
                 ".tar.gz", ".tar.xz", ".tar.zst", ".tar.bz2", ".tgz", ".txz", ".tar",

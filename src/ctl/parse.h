@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "signal-util.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,10 +19,6 @@ int parse_cpus(const char *s, uint64_t *ret);
 /* Plain decimal in [min, max]. */
 int parse_uint64_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
-/* "TERM", "SIGTERM", "sigterm" or "15". */
-int parse_signal(const char *s, int *ret);
-/* "TERM" for SIGTERM; NULL if unknown. */
-const char *signal_to_string(int sig);
 
 /* The image name an import of path defaults to: its last component without a tar
  * suffix. -EINVAL if nothing is left. */

@@ -502,7 +502,6 @@ static int method_take_pod_stdio(sd_bus_message *message, void *userdata, sd_bus
         r = sd_bus_creds_get_euid(creds, &uid);
         if (r >= 0)
                 r = sd_bus_creds_get_unit(creds, &unit);
-        log_debug_errno(r, "TakePodStdio from uid %d, unit %s: %m", (int) uid, unit ?: "-");
         if (r < 0 || uid != 0 || strcmp(unit, p->unit) != 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Only the stage1 of pod '%s' may take its stdio.", name);
 

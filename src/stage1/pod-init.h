@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The pod's init: the process stage1 clones into new mount, PID, UTS and IPC namespaces.
+ * It sets up the pod's file systems, reports READY, waits for GO, then runs as PID 1 of
+ * the pod: starts the app, reaps every zombie, forwards SIGTERM, SIGINT and SIGHUP to the
+ * app, and when the app ends reports its wait status and exits, which ends the pod. */
+
+typedef struct PodInit {
+        const char *name;
+        const char *rootfs;          /* the pod's root, as a host path */
+        const char *overlay_options; /* NULL if rootfs is a btrfs snapshot */
+        char **command;              /* looked up in the pod's PATH */
+        char **environment;          /* complete, see pod_env_build() */
+        const char *working_directory;
+        int socket;                  /* our end of the SOCK_SEQPACKET pair */
+} PodInit;
+
+/* The clone() entry point; does not return. SIGTERM, SIGINT and SIGHUP must be blocked. */
+int pod_init_main(void *userdata);
