@@ -113,25 +113,19 @@ static bool is_leftover(const char *name) {
 /* Calls f for each visible entry of dir_fd after deleting what an interrupted
  * operation left behind. */
 static int for_each_entry(Manager *m, int dir_fd, const char *what, int (*f)(Manager *m, const char *name)) {
-        int dfd;
         DIR *d;
+        int r;
 
-        dfd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
-        rewinddir(d);
+        r = opendir_fd(dir_fd, &d);
+        if (r < 0)
+                return r;
 
         for (struct dirent *de; (de = readdir(d));) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
 
                 if (is_leftover(de->d_name)) {
-                        int r = rm_rf_at(dir_fd, de->d_name);
+                        r = rm_rf_at(dir_fd, de->d_name);
                         if (r < 0)
                                 log_warning_errno(r, "Failed to remove leftover %s '%s': %m", what, de->d_name);
                         else

@@ -168,18 +168,30 @@ static int rm_rf_entry(int dir_fd, const char *name, dev_t dev) {
         return 0;
 }
 
-static int rm_rf_children(int fd, dev_t dev) {
-        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+int opendir_fd(int dir_fd, DIR **ret) {
+        int fd;
         DIR *d;
-        int r = 0;
 
-        if (dfd < 0)
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
                 return -errno;
-        d = fdopendir(dfd);
+        d = fdopendir(fd);
         if (!d) {
-                safe_close(dfd);
+                safe_close(fd);
                 return -errno;
         }
+
+        *ret = d;
+        return 0;
+}
+
+static int rm_rf_children(int fd, dev_t dev) {
+        DIR *d;
+        int r;
+
+        r = opendir_fd(fd, &d);
+        if (r < 0)
+                return r;
 
         for (struct dirent *de; (de = readdir(d));) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,5 +30,8 @@ int json_read_at(int dir_fd, const char *name, json_t **ret);
 /* Removes a directory tree below dir_fd without following symlinks or crossing
  * into other file systems; btrfs subvolumes are deleted as such. */
 int rm_rf_at(int dir_fd, const char *name);
+
+/* A DIR of its own for the directory dir_fd (which stays open), from its start. */
+int opendir_fd(int dir_fd, DIR **ret);
 
 uint64_t now_usec(void);
