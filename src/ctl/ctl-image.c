@@ -19,11 +19,30 @@ enum {
         ARG_FORMAT = _ARG_COMMON_MAX,
 };
 
+static int parse_import_option(int c, const char *arg, void *userdata) {
+        const char **format = userdata;
+
+        if (c != ARG_FORMAT)
+                return 0;
+        if (strcmp(arg, "tar") != 0 && strcmp(arg, "directory") != 0)
+                return log_error_errno(EINVAL, "Invalid --format= value '%s', expected 'tar' or 'directory'.", arg);
+        *format = arg;
+        return 1;
+}
+
 static int verb_image_import(int argc, char *argv[]) {
         static const struct option options[] = {
                 COMMON_LONG_OPTIONS,
                 { "format", required_argument, NULL, ARG_FORMAT },
                 {}
+        };
+        static const VerbSyntax syntax = {
+                .name = "image import",
+                .options = options,
+                .parse_option = parse_import_option,
+                .min_args = 1,
+                .max_args = 2,
+                .what = "a source",
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -33,31 +52,15 @@ static int verb_image_import(int argc, char *argv[]) {
         TarStream stream = TAR_STREAM_NULL;
         const char *format = NULL, *source, *name;
         struct stat st;
-        int c, r, k;
+        int i, r, k;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":" COMMON_SHORT_OPTIONS, options, NULL)) >= 0)
-                switch (c) {
-                case ARG_FORMAT:
-                        if (strcmp(optarg, "tar") != 0 && strcmp(optarg, "directory") != 0)
-                                return log_error_errno(EINVAL, "Invalid --format= value '%s', expected 'tar' or 'directory'.",
-                                                       optarg);
-                        format = optarg;
-                        break;
-                default:
-                        r = parse_common_option(c, argv);
-                        if (r <= 0)
-                                return r;
-                }
-
-        r = check_arg_count("image import", argc - optind, 1, 2, "a source");
-        if (r < 0)
+        r = parse_verb_syntax(argc, argv, &syntax, &format, &i);
+        if (r <= 0)
                 return r;
-        source = argv[optind];
+        source = argv[i];
 
-        if (argc - optind >= 2)
-                name = argv[optind + 1];
+        if (argc - i >= 2)
+                name = argv[i + 1];
         else if (strcmp(source, "-") == 0)
                 return log_error_errno(EINVAL, "Importing from standard input needs an image NAME.");
         else {
@@ -132,146 +135,75 @@ static int verb_image_import(int argc, char *argv[]) {
         return 0;
 }
 
-static int verb_image_list(int argc, char *argv[]) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_table_ Table *table = NULL;
+static int read_image_row(sd_bus_message *reply, Table *table) {
         const char *name, *format, *path;
+        char sz[FORMAT_BYTES_MAX], ts[FORMAT_TIMESTAMP_MAX];
         uint64_t size, created;
         uint32_t pods;
-        int i, r;
+        int r;
 
-        r = parse_verb_args(argc, argv, 0, 0, NULL, &i);
+        r = sd_bus_message_read(reply, "(ssttuo)", &name, &format, &size, &created, &pods, &path);
         if (r <= 0)
                 return r;
 
-        r = bus_connect(&bus);
-        if (r < 0)
-                return r;
+        if (table_add_string(table, name) < 0 ||
+            table_add_string(table, format) < 0 ||
+            table_add_cell(table, format_bytes(sz, sizeof(sz), size), json_integer((json_int_t) size)) < 0 ||
+            table_add_cell(table, format_timestamp(ts, sizeof(ts), created), json_integer((json_int_t) created)) < 0 ||
+            table_add_uint64(table, pods) < 0)
+                return -ENOMEM;
+        return 1;
+}
 
-        r = bus_call_manager(bus, "ListImages", BUS_TIMEOUT_DEFAULT, &error, &reply, NULL);
-        if (r < 0)
-                return log_bus_error(r, &error, "Failed to list images");
+static int verb_image_list(int argc, char *argv[]) {
+        _cleanup_table_ Table *table = NULL;
 
         table = table_new("NAME", "name", "FORMAT", "format", "SIZE", "size", "CREATED", "created_usec",
                           "PODS", "pods", NULL);
         if (!table)
                 return log_oom();
 
-        r = sd_bus_message_enter_container(reply, 'a', "(ssttuo)");
-        if (r < 0)
-                goto parse_error;
-        while ((r = sd_bus_message_read(reply, "(ssttuo)", &name, &format, &size, &created, &pods, &path)) > 0) {
-                char sz[FORMAT_BYTES_MAX], ts[FORMAT_TIMESTAMP_MAX];
+        return run_list_verb(argc, argv, "ListImages", "(ssttuo)", table, read_image_row, "images");
+}
 
-                if (table_add_string(table, name) < 0 ||
-                    table_add_string(table, format) < 0 ||
-                    table_add_cell(table, format_bytes(sz, sizeof(sz), size), json_integer((json_int_t) size)) < 0 ||
-                    table_add_cell(table, format_timestamp(ts, sizeof(ts), created),
-                                   json_integer((json_int_t) created)) < 0 ||
-                    table_add_uint64(table, pods) < 0)
-                        return log_oom();
-        }
-        if (r < 0)
-                goto parse_error;
+static int rm_one(sd_bus *bus, const char *name, void *userdata) {
+        const bool *force = userdata;
 
-        table_sort(table, 0);
-
-        if (arg_json) {
-                _cleanup_json_ json_t *j = NULL;
-
-                r = table_to_json(table, &j);
-                if (r < 0)
-                        return log_oom();
-                return json_print(j, stdout) < 0 ? log_error_errno(EIO, "Failed to write JSON.") : 0;
-        }
-
-        table_print(table, stdout, arg_legend);
-        if (arg_legend)
-                printf("\n%zu images listed.\n", table_get_rows(table));
-        return 0;
-
-parse_error:
-        return log_error_errno(r, "Failed to parse the list of images: %m");
+        return bus_call_for_name(bus, "image", name, "RemoveImage", "remove", "sb", name, (int) *force);
 }
 
 static int verb_image_rm(int argc, char *argv[]) {
-        static const struct option options[] = {
-                COMMON_LONG_OPTIONS,
-                { "force", no_argument, NULL, 'f' },
-                {}
+        static const VerbSyntax syntax = {
+                .name = "image rm",
+                .short_options = FORCE_SHORT_OPTIONS,
+                .options = force_options,
+                .parse_option = parse_force_option,
+                .min_args = 1,
+                .max_args = -1,
+                .what = "at least one image name",
         };
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         bool force = false;
-        int c, r, ret = 0;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":" COMMON_SHORT_OPTIONS "f", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        force = true;
-                        break;
-                default:
-                        r = parse_common_option(c, argv);
-                        if (r <= 0)
-                                return r;
-                }
-
-        r = check_arg_count("image rm", argc - optind, 1, -1, "at least one image name");
-        if (r < 0)
-                return r;
-
-        r = bus_connect(&bus);
-        if (r < 0)
-                return r;
-
-        for (int i = optind; i < argc; i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-                r = bus_call_manager(bus, "RemoveImage", BUS_TIMEOUT_JOB, &error, NULL, "sb", argv[i], (int) force);
-                if (r < 0) {
-                        ret = log_bus_error(r, &error, "Failed to remove image '%s'", argv[i]);
-                        if (bus_error_is_unreachable(&error))
-                                return ret;
-                }
-        }
-        return ret;
+        return for_each_name(argc, argv, &syntax, &force, rm_one);
 }
 
 int verb_image(int argc, char *argv[]) {
-        static const struct {
-                const char *name;
-                int (*run)(int argc, char *argv[]);
-        } verbs[] = {
+        static const Verb verbs[] = {
                 { "import", verb_image_import },
                 { "list",   verb_image_list   },
                 { "ls",     verb_image_list   },
                 { "rm",     verb_image_rm     },
                 { "remove", verb_image_rm     },
         };
-        static const struct option options[] = {
-                COMMON_LONG_OPTIONS,
-                {}
-        };
-        int c, r;
+        int i, r;
 
         /* Common options may also sit between "image" and its verb. */
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:" COMMON_SHORT_OPTIONS, options, NULL)) >= 0) {
-                r = parse_common_option(c, argv);
-                if (r <= 0)
-                        return r;
-        }
+        r = parse_options_before_verb(argc, argv, &i);
+        if (r <= 0)
+                return r;
 
-        if (optind >= argc)
+        if (i >= argc)
                 return log_error_errno(EINVAL, "'image' needs a command: import, list or rm. See 'podctl --help'.");
 
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (strcmp(argv[optind], verbs[i].name) == 0)
-                        return verbs[i].run(argc - optind, argv + optind);
-
-        return log_error_errno(EINVAL, "Unknown command 'image %s'. See 'podctl --help'.", argv[optind]);
+        return dispatch_verb(argc - i, argv + i, verbs, ELEMENTSOF(verbs), "image ");
 }

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -65,74 +64,41 @@ static int strv_push_dup(char ***l, const char *s) {
 
 /* "list" */
 
-int verb_list(int argc, char *argv[]) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_table_ Table *table = NULL;
+static int read_pod_row(sd_bus_message *reply, Table *table) {
         const char *name, *state, *image, *unit, *path;
-        uint32_t uid;
+        _cleanup_free_ char *owner = NULL;
+        char ts[FORMAT_TIMESTAMP_MAX];
         uint64_t created;
-        int i, r;
+        uint32_t uid;
+        int r;
 
-        r = parse_verb_args(argc, argv, 0, 0, NULL, &i);
+        r = sd_bus_message_read(reply, "(ssssuto)", &name, &state, &image, &unit, &uid, &created, &path);
         if (r <= 0)
                 return r;
 
-        r = bus_connect(&bus);
-        if (r < 0)
-                return r;
+        owner = format_owner(uid);
+        if (!owner)
+                return -ENOMEM;
 
-        r = bus_call_manager(bus, "ListPods", BUS_TIMEOUT_DEFAULT, &error, &reply, NULL);
-        if (r < 0)
-                return log_bus_error(r, &error, "Failed to list pods");
+        if (table_add_string(table, name) < 0 ||
+            table_add_string(table, state) < 0 ||
+            table_add_string(table, image) < 0 ||
+            table_add_cell(table, owner, json_integer(uid)) < 0 ||
+            table_add_string(table, unit) < 0 ||
+            table_add_cell(table, format_timestamp(ts, sizeof(ts), created), json_integer((json_int_t) created)) < 0)
+                return -ENOMEM;
+        return 1;
+}
+
+int verb_list(int argc, char *argv[]) {
+        _cleanup_table_ Table *table = NULL;
 
         table = table_new("NAME", "name", "STATE", "state", "IMAGE", "image", "OWNER", "owner_uid",
                           "UNIT", "unit", "CREATED", "created_usec", NULL);
         if (!table)
                 return log_oom();
 
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssuto)");
-        if (r < 0)
-                goto parse_error;
-        while ((r = sd_bus_message_read(reply, "(ssssuto)", &name, &state, &image, &unit, &uid, &created, &path)) > 0) {
-                _cleanup_free_ char *owner = NULL;
-                char ts[FORMAT_TIMESTAMP_MAX];
-
-                owner = format_owner(uid);
-                if (!owner)
-                        return log_oom();
-
-                if (table_add_string(table, name) < 0 ||
-                    table_add_string(table, state) < 0 ||
-                    table_add_string(table, image) < 0 ||
-                    table_add_cell(table, owner, json_integer(uid)) < 0 ||
-                    table_add_string(table, unit) < 0 ||
-                    table_add_cell(table, format_timestamp(ts, sizeof(ts), created),
-                                   json_integer((json_int_t) created)) < 0)
-                        return log_oom();
-        }
-        if (r < 0)
-                goto parse_error;
-
-        table_sort(table, 0);
-
-        if (arg_json) {
-                _cleanup_json_ json_t *j = NULL;
-
-                r = table_to_json(table, &j);
-                if (r < 0)
-                        return log_oom();
-                return json_print(j, stdout) < 0 ? log_error_errno(EIO, "Failed to write JSON.") : 0;
-        }
-
-        table_print(table, stdout, arg_legend);
-        if (arg_legend)
-                printf("\n%zu pods listed.\n", table_get_rows(table));
-        return 0;
-
-parse_error:
-        return log_error_errno(r, "Failed to parse the list of pods: %m");
+        return run_list_verb(argc, argv, "ListPods", "(ssssuto)", table, read_pod_row, "pods");
 }
 
 /* "status" */
@@ -447,6 +413,70 @@ enum {
         ARG_KILL_WHOM,
 };
 
+static int parse_create_option(int c, const char *arg, void *userdata) {
+        CreateArgs *a = userdata;
+        int r;
+
+        switch (c) {
+        case ARG_NAME:
+                if (!*arg)
+                        return log_error_errno(EINVAL, "Pod name must not be empty.");
+                a->name = arg;
+                return 1;
+        case 'e':
+                if (arg[0] == '=' || !arg[0])
+                        return log_error_errno(EINVAL, "Invalid environment assignment '%s'.", arg);
+                if (!strchr(arg, '=')) {
+                        /* "-e KEY" passes podctl's own value, as podman does. */
+                        const char *v = getenv(arg);
+                        _cleanup_free_ char *kv = NULL;
+
+                        if (!v)
+                                return log_error_errno(EINVAL, "Environment variable '%s' is not set.", arg);
+                        if (asprintf(&kv, "%s=%s", arg, v) < 0)
+                                return log_oom();
+                        r = strv_push_dup(&a->environment, kv);
+                } else
+                        r = strv_push_dup(&a->environment, arg);
+                if (r < 0)
+                        return log_oom();
+                return 1;
+        case 'w':
+                if (arg[0] != '/')
+                        return log_error_errno(EINVAL, "Working directory '%s' is not an absolute path.", arg);
+                a->working_directory = arg;
+                return 1;
+        case ARG_MEMORY:
+                r = parse_size(arg, &a->memory_max);
+                if (r < 0 || a->memory_max == 0 || a->memory_max == LIMIT_UNSET)
+                        return log_error_errno(r < 0 ? r : -ERANGE, "Invalid memory size '%s'.", arg);
+                return 1;
+        case ARG_CPUS:
+                r = parse_cpus(arg, &a->cpu_quota_per_sec_usec);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid CPU count '%s'.", arg);
+                return 1;
+        case ARG_TASKS_MAX:
+                r = parse_uint64_range(arg, 1, LIMIT_UNSET - 1, &a->tasks_max);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid task limit '%s'.", arg);
+                return 1;
+        case ARG_IO_WEIGHT:
+                r = parse_uint64_range(arg, 1, 10000, &a->io_weight);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid IO weight '%s', expected 1…10000.", arg);
+                return 1;
+        case ARG_RM:
+                a->auto_remove = true;
+                return 1;
+        case 'd':
+                a->detach = true;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
 static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
         static const struct option options[] = {
                 COMMON_LONG_OPTIONS,
@@ -461,81 +491,30 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "detach",    no_argument,       NULL, 'd'           },
                 {}
         };
-        int c, r;
+        const VerbSyntax syntax = {
+                /* "+": the first non-option is the image; what follows is the command's. */
+                .short_options = run ? "+:" COMMON_SHORT_OPTIONS "e:w:d" : "+:" COMMON_SHORT_OPTIONS "e:w:",
+                .options = options,
+                .parse_option = parse_create_option,
+                .min_args = 1,
+                .max_args = -1,
+                .what = "an image name",
+        };
+        int i, r;
 
-        optind = 0;
-        opterr = 0;
-        /* "+": the first non-option is the image; what follows is the command's. */
-        while ((c = getopt_long(argc, argv, run ? "+:" COMMON_SHORT_OPTIONS "e:w:d" : "+:" COMMON_SHORT_OPTIONS "e:w:",
-                                options, NULL)) >= 0) {
-                switch (c) {
-                case ARG_NAME:
-                        if (!*optarg)
-                                return log_error_errno(EINVAL, "Pod name must not be empty.");
-                        a->name = optarg;
-                        break;
-                case 'e':
-                        if (optarg[0] == '=' || !optarg[0])
-                                return log_error_errno(EINVAL, "Invalid environment assignment '%s'.", optarg);
-                        if (!strchr(optarg, '=')) {
-                                /* "-e KEY" passes podctl's own value, as podman does. */
-                                const char *v = getenv(optarg);
-                                _cleanup_free_ char *kv = NULL;
+        *a = (CreateArgs) {
+                .memory_max = LIMIT_UNSET,
+                .cpu_quota_per_sec_usec = LIMIT_UNSET,
+                .tasks_max = LIMIT_UNSET,
+                .io_weight = LIMIT_UNSET,
+        };
 
-                                if (!v)
-                                        return log_error_errno(EINVAL, "Environment variable '%s' is not set.", optarg);
-                                if (asprintf(&kv, "%s=%s", optarg, v) < 0)
-                                        return log_oom();
-                                r = strv_push_dup(&a->environment, kv);
-                        } else
-                                r = strv_push_dup(&a->environment, optarg);
-                        if (r < 0)
-                                return log_oom();
-                        break;
-                case 'w':
-                        if (optarg[0] != '/')
-                                return log_error_errno(EINVAL, "Working directory '%s' is not an absolute path.", optarg);
-                        a->working_directory = optarg;
-                        break;
-                case ARG_MEMORY:
-                        r = parse_size(optarg, &a->memory_max);
-                        if (r < 0 || a->memory_max == 0 || a->memory_max == LIMIT_UNSET)
-                                return log_error_errno(r < 0 ? r : -ERANGE, "Invalid memory size '%s'.", optarg);
-                        break;
-                case ARG_CPUS:
-                        r = parse_cpus(optarg, &a->cpu_quota_per_sec_usec);
-                        if (r < 0)
-                                return log_error_errno(r, "Invalid CPU count '%s'.", optarg);
-                        break;
-                case ARG_TASKS_MAX:
-                        r = parse_uint64_range(optarg, 1, LIMIT_UNSET - 1, &a->tasks_max);
-                        if (r < 0)
-                                return log_error_errno(r, "Invalid task limit '%s'.", optarg);
-                        break;
-                case ARG_IO_WEIGHT:
-                        r = parse_uint64_range(optarg, 1, 10000, &a->io_weight);
-                        if (r < 0)
-                                return log_error_errno(r, "Invalid IO weight '%s', expected 1…10000.", optarg);
-                        break;
-                case ARG_RM:
-                        a->auto_remove = true;
-                        break;
-                case 'd':
-                        a->detach = true;
-                        break;
-                default:
-                        r = parse_common_option(c, argv);
-                        if (r <= 0)
-                                return r;
-                }
-        }
-
-        r = check_arg_count(argv[0], argc - optind, 1, -1, "an image name");
-        if (r < 0)
+        r = parse_verb_syntax(argc, argv, &syntax, a, &i);
+        if (r <= 0)
                 return r;
 
-        a->image = argv[optind];
-        a->command = argv + optind + 1;
+        a->image = argv[i];
+        a->command = argv + i + 1;
         return 1;
 }
 
@@ -626,18 +605,15 @@ fail:
         return log_error_errno(r, "Failed to build CreatePod call: %m");
 }
 
-int verb_create(int argc, char *argv[]) {
+/* "create" and "run" alike: parses argv into *a, connects and creates the pod. Returns 1 with
+ * the connection and the pod's name, 0 if the program is done (--help, --version), or -errno
+ * after logging. */
+static int create_pod_from_argv(int argc, char *argv[], bool run, CreateArgs *a, sd_bus **ret_bus,
+                                char **ret_name) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(create_args_done) CreateArgs a = {
-                .memory_max = LIMIT_UNSET,
-                .cpu_quota_per_sec_usec = LIMIT_UNSET,
-                .tasks_max = LIMIT_UNSET,
-                .io_weight = LIMIT_UNSET,
-        };
-        _cleanup_free_ char *name = NULL;
         int r;
 
-        r = parse_create_args(argc, argv, false, &a);
+        r = parse_create_args(argc, argv, run, a);
         if (r <= 0)
                 return r;
 
@@ -645,8 +621,22 @@ int verb_create(int argc, char *argv[]) {
         if (r < 0)
                 return r;
 
-        r = create_pod(bus, &a, &name);
+        r = create_pod(bus, a, ret_name);
         if (r < 0)
+                return r;
+
+        *ret_bus = TAKE_PTR(bus);
+        return 1;
+}
+
+int verb_create(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(create_args_done) CreateArgs a = {};
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = create_pod_from_argv(argc, argv, false, &a, &bus, &name);
+        if (r <= 0)
                 return r;
 
         puts(name);
@@ -894,26 +884,13 @@ static int run_foreground(sd_bus *bus, const char *name, bool auto_remove) {
 int verb_run(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(create_args_done) CreateArgs a = {
-                .memory_max = LIMIT_UNSET,
-                .cpu_quota_per_sec_usec = LIMIT_UNSET,
-                .tasks_max = LIMIT_UNSET,
-                .io_weight = LIMIT_UNSET,
-        };
+        _cleanup_(create_args_done) CreateArgs a = {};
         _cleanup_free_ char *name = NULL;
         int r;
 
-        r = parse_create_args(argc, argv, true, &a);
+        r = create_pod_from_argv(argc, argv, true, &a, &bus, &name);
         if (r <= 0)
                 return r < 0 ? EXIT_PODCTL : 0;
-
-        r = bus_connect(&bus);
-        if (r < 0)
-                return EXIT_PODCTL;
-
-        r = create_pod(bus, &a, &name);
-        if (r < 0)
-                return EXIT_PODCTL;
 
         if (!a.detach)
                 return run_foreground(bus, name, a.auto_remove);
@@ -932,77 +909,26 @@ int verb_run(int argc, char *argv[]) {
 
 /* Verbs acting on each NAME alike */
 
-typedef int (*PodAction)(sd_bus *bus, const char *name, const void *userdata);
+static const VerbSyntax pod_names_syntax = {
+        .min_args = 1,
+        .max_args = -1,
+        .what = "at least one pod name",
+};
 
-static int for_each_pod(int argc, char *argv[], int first, PodAction action, const void *userdata) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r, ret = 0;
-
-        r = bus_connect(&bus);
-        if (r < 0)
-                return r;
-
-        for (int i = first; i < argc; i++) {
-                r = action(bus, argv[i], userdata);
-                if (r < 0) {
-                        /* Unreachable is unreachable for every NAME: say it once. */
-                        if (r == -EHOSTUNREACH)
-                                return r;
-                        ret = r;
-                }
-        }
-        return ret;
+static int start_one(sd_bus *bus, const char *name, void *userdata) {
+        return bus_call_for_name(bus, "pod", name, "StartPod", "start", "sah", name, 0);
 }
 
-/* Calls member for one pod; "Failed to VERB pod 'NAME': CAUSE" if that fails.
- * -EHOSTUNREACH when the service is not there at all. */
-static int pod_call(sd_bus *bus, const char *name, const char *member, const char *verb, const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        va_list ap;
-        int r;
-
-        r = bus_new_manager_call(bus, member, &m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to build %s call: %m", member);
-        va_start(ap, types);
-        r = sd_bus_message_appendv(m, types, ap);
-        va_end(ap);
-        if (r < 0)
-                return log_error_errno(r, "Failed to build %s call: %m", member);
-
-        r = sd_bus_call(bus, m, BUS_TIMEOUT_JOB, &error, NULL);
-        if (r < 0) {
-                log_bus_error(r, &error, "Failed to %s pod '%s'", verb, name);
-                return bus_error_is_unreachable(&error) ? -EHOSTUNREACH : r;
-        }
-        return 0;
-}
-
-static int start_one(sd_bus *bus, const char *name, const void *userdata) {
-        return pod_call(bus, name, "StartPod", "start", "sah", name, 0);
-}
-
-static int stop_one(sd_bus *bus, const char *name, const void *userdata) {
-        return pod_call(bus, name, "StopPod", "stop", "s", name);
+static int stop_one(sd_bus *bus, const char *name, void *userdata) {
+        return bus_call_for_name(bus, "pod", name, "StopPod", "stop", "s", name);
 }
 
 int verb_start(int argc, char *argv[]) {
-        int i, r;
-
-        r = parse_verb_args(argc, argv, 1, -1, "at least one pod name", &i);
-        if (r <= 0)
-                return r;
-        return for_each_pod(argc, argv, i, start_one, NULL);
+        return for_each_name(argc, argv, &pod_names_syntax, NULL, start_one);
 }
 
 int verb_stop(int argc, char *argv[]) {
-        int i, r;
-
-        r = parse_verb_args(argc, argv, 1, -1, "at least one pod name", &i);
-        if (r <= 0)
-                return r;
-        return for_each_pod(argc, argv, i, stop_one, NULL);
+        return for_each_name(argc, argv, &pod_names_syntax, NULL, stop_one);
 }
 
 typedef struct KillArgs {
@@ -1010,10 +936,31 @@ typedef struct KillArgs {
         int signal;
 } KillArgs;
 
-static int kill_one(sd_bus *bus, const char *name, const void *userdata) {
+static int kill_one(sd_bus *bus, const char *name, void *userdata) {
         const KillArgs *k = userdata;
 
-        return pod_call(bus, name, "KillPod", "kill", "ssi", name, k->whom, (int32_t) k->signal);
+        return bus_call_for_name(bus, "pod", name, "KillPod", "kill", "ssi", name, k->whom, (int32_t) k->signal);
+}
+
+static int parse_kill_option(int c, const char *arg, void *userdata) {
+        KillArgs *k = userdata;
+        int r;
+
+        switch (c) {
+        case 's':
+                r = parse_signal(arg, &k->signal);
+                if (r < 0)
+                        return log_error_errno(r, "Unknown signal '%s'.", arg);
+                return 1;
+        case ARG_KILL_WHOM:
+                if (strcmp(arg, "all") != 0 && strcmp(arg, "leader") != 0)
+                        return log_error_errno(EINVAL, "Invalid --kill-whom= value '%s', expected 'all' or 'leader'.",
+                                               arg);
+                k->whom = arg;
+                return 1;
+        default:
+                return 0;
+        }
 }
 
 int verb_kill(int argc, char *argv[]) {
@@ -1023,129 +970,85 @@ int verb_kill(int argc, char *argv[]) {
                 { "kill-whom", required_argument, NULL, ARG_KILL_WHOM },
                 {}
         };
+        static const VerbSyntax syntax = {
+                .short_options = ":" COMMON_SHORT_OPTIONS "s:",
+                .options = options,
+                .parse_option = parse_kill_option,
+                .min_args = 1,
+                .max_args = -1,
+                .what = "at least one pod name",
+        };
         KillArgs k = { .whom = "all", .signal = SIGTERM };
-        int c, r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":" COMMON_SHORT_OPTIONS "s:", options, NULL)) >= 0)
-                switch (c) {
-                case 's':
-                        r = parse_signal(optarg, &k.signal);
-                        if (r < 0)
-                                return log_error_errno(r, "Unknown signal '%s'.", optarg);
-                        break;
-                case ARG_KILL_WHOM:
-                        if (strcmp(optarg, "all") != 0 && strcmp(optarg, "leader") != 0)
-                                return log_error_errno(EINVAL, "Invalid --kill-whom= value '%s', expected 'all' or 'leader'.",
-                                                       optarg);
-                        k.whom = optarg;
-                        break;
-                default:
-                        r = parse_common_option(c, argv);
-                        if (r <= 0)
-                                return r;
-                }
-
-        r = check_arg_count(argv[0], argc - optind, 1, -1, "at least one pod name");
-        if (r < 0)
-                return r;
-
-        return for_each_pod(argc, argv, optind, kill_one, &k);
+        return for_each_name(argc, argv, &syntax, &k, kill_one);
 }
 
-static int rm_one(sd_bus *bus, const char *name, const void *userdata) {
+static int rm_one(sd_bus *bus, const char *name, void *userdata) {
         const bool *force = userdata;
 
-        return pod_call(bus, name, "RemovePod", "remove", "sb", name, (int) *force);
+        return bus_call_for_name(bus, "pod", name, "RemovePod", "remove", "sb", name, (int) *force);
 }
 
 int verb_rm(int argc, char *argv[]) {
-        static const struct option options[] = {
-                COMMON_LONG_OPTIONS,
-                { "force", no_argument, NULL, 'f' },
-                {}
+        static const VerbSyntax syntax = {
+                .short_options = FORCE_SHORT_OPTIONS,
+                .options = force_options,
+                .parse_option = parse_force_option,
+                .min_args = 1,
+                .max_args = -1,
+                .what = "at least one pod name",
         };
         bool force = false;
-        int c, r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":" COMMON_SHORT_OPTIONS "f", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        force = true;
-                        break;
-                default:
-                        r = parse_common_option(c, argv);
-                        if (r <= 0)
-                                return r;
-                }
+        return for_each_name(argc, argv, &syntax, &force, rm_one);
+}
 
-        r = check_arg_count(argv[0], argc - optind, 1, -1, "at least one pod name");
+/* Prints how the pod ended; *userdata is the exit status podctl wait then returns. */
+static int wait_one(sd_bus *bus, const char *name, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int *ret_status = userdata;
+        const char *code, *message;
+        int32_t status;
+        ExitInfo info = {};
+        int r;
+
+        r = bus_call_manager(bus, "WaitPod", BUS_TIMEOUT_INFINITE, &error, &reply, "s", name);
+        if (r < 0) {
+                log_bus_error(r, &error, "Failed to wait for pod '%s'", name);
+                return bus_error_is_unreachable(&error) ? -EHOSTUNREACH : r;
+        }
+        r = sd_bus_message_read(reply, "sis", &code, &status, &message);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to parse reply of WaitPod: %m");
 
-        return for_each_pod(argc, argv, optind, rm_one, &force);
+        if (isempty(code)) {
+                puts("not-started");
+                *ret_status = 0;
+                return 0;
+        }
+
+        info.code = exit_code_from_string(code);
+        info.status = status;
+        if (info.code == EXIT_CODE_KILLED || info.code == EXIT_CODE_DUMPED) {
+                const char *sig = signal_to_string(status);
+
+                if (sig)
+                        printf("%s %s\n", code, sig);
+                else
+                        printf("%s %" PRIi32 "\n", code, status);
+        } else if (info.code == EXIT_CODE_START_FAILED)
+                printf("%s %s\n", code, !isempty(message) ? message : strerror(status));
+        else
+                printf("%s %" PRIi32 "\n", code, status);
+
+        *ret_status = info.code < 0 ? EXIT_FAILURE : exit_info_to_exit_status(&info);
+        return 0;
 }
 
 int verb_wait(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int i, r, ret = 0;
-        bool failed = false;
+        int status = 0, r;
 
-        r = parse_verb_args(argc, argv, 1, -1, "at least one pod name", &i);
-        if (r <= 0)
-                return r;
-
-        r = bus_connect(&bus);
-        if (r < 0)
-                return r;
-
-        for (; i < argc; i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                const char *code, *message;
-                int32_t status;
-                ExitInfo info = {};
-
-                r = bus_call_manager(bus, "WaitPod", BUS_TIMEOUT_INFINITE, &error, &reply, "s", argv[i]);
-                if (r < 0) {
-                        log_bus_error(r, &error, "Failed to wait for pod '%s'", argv[i]);
-                        if (bus_error_is_unreachable(&error))
-                                return r;
-                        failed = true;
-                        continue;
-                }
-                r = sd_bus_message_read(reply, "sis", &code, &status, &message);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to parse reply of WaitPod: %m");
-                        failed = true;
-                        continue;
-                }
-
-                if (isempty(code)) {
-                        puts("not-started");
-                        ret = 0;
-                        continue;
-                }
-
-                info.code = exit_code_from_string(code);
-                info.status = status;
-                if (info.code == EXIT_CODE_KILLED || info.code == EXIT_CODE_DUMPED) {
-                        const char *sig = signal_to_string(status);
-
-                        if (sig)
-                                printf("%s %s\n", code, sig);
-                        else
-                                printf("%s %" PRIi32 "\n", code, status);
-                } else if (info.code == EXIT_CODE_START_FAILED)
-                        printf("%s %s\n", code, !isempty(message) ? message : strerror(status));
-                else
-                        printf("%s %" PRIi32 "\n", code, status);
-
-                ret = info.code < 0 ? EXIT_FAILURE : exit_info_to_exit_status(&info);
-        }
-
-        return failed ? -EIO : ret;
+        r = for_each_name(argc, argv, &pod_names_syntax, &status, wait_one);
+        return r < 0 ? r : status;
 }

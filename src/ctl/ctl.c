@@ -49,7 +49,7 @@ int parse_common_option(int c, char *argv[]) {
         }
 }
 
-int check_arg_count(const char *verb, int n, int min, int max, const char *what) {
+static int check_arg_count(const char *verb, int n, int min, int max, const char *what) {
         if (n < min)
                 return log_error_errno(EINVAL, "'%s' needs %s. See 'podctl --help'.", verb, what);
         if (max >= 0 && n > max)
@@ -57,8 +57,8 @@ int check_arg_count(const char *verb, int n, int min, int max, const char *what)
         return 0;
 }
 
-int parse_verb_args(int argc, char *argv[], int min, int max, const char *what, int *ret_optind) {
-        static const struct option options[] = {
+int parse_verb_syntax(int argc, char *argv[], const VerbSyntax *syntax, void *userdata, int *ret_optind) {
+        static const struct option common_options[] = {
                 COMMON_LONG_OPTIONS,
                 {}
         };
@@ -66,18 +66,99 @@ int parse_verb_args(int argc, char *argv[], int min, int max, const char *what, 
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":" COMMON_SHORT_OPTIONS, options, NULL)) >= 0) {
-                r = parse_common_option(c, argv);
+        while ((c = getopt_long(argc, argv, syntax->short_options ?: ":" COMMON_SHORT_OPTIONS,
+                                syntax->options ?: common_options, NULL)) >= 0) {
+                r = syntax->parse_option ? syntax->parse_option(c, optarg, userdata) : 0;
+                if (r == 0)
+                        r = parse_common_option(c, argv);
                 if (r <= 0)
                         return r;
         }
 
-        r = check_arg_count(argv[0], argc - optind, min, max, what);
+        r = check_arg_count(syntax->name ?: argv[0], argc - optind, syntax->min_args, syntax->max_args,
+                            syntax->what);
         if (r < 0)
                 return r;
 
         *ret_optind = optind;
         return 1;
+}
+
+int parse_verb_args(int argc, char *argv[], int min, int max, const char *what, int *ret_optind) {
+        const VerbSyntax syntax = {
+                .min_args = min,
+                .max_args = max,
+                .what = what,
+        };
+
+        return parse_verb_syntax(argc, argv, &syntax, NULL, ret_optind);
+}
+
+const struct option force_options[] = {
+        COMMON_LONG_OPTIONS,
+        { "force", no_argument, NULL, 'f' },
+        {}
+};
+
+int parse_force_option(int c, const char *arg, void *userdata) {
+        bool *force = userdata;
+
+        if (c != 'f')
+                return 0;
+        *force = true;
+        return 1;
+}
+
+int parse_options_before_verb(int argc, char *argv[], int *ret_optind) {
+        static const VerbSyntax syntax = {
+                .short_options = "+:" COMMON_SHORT_OPTIONS,
+                .max_args = -1,
+        };
+
+        return parse_verb_syntax(argc, argv, &syntax, NULL, ret_optind);
+}
+
+int dispatch_verb(int argc, char *argv[], const Verb *verbs, size_t n_verbs, const char *prefix) {
+        for (size_t i = 0; i < n_verbs; i++)
+                if (strcmp(argv[0], verbs[i].name) == 0)
+                        return verbs[i].run(argc, argv);
+
+        return log_error_errno(EINVAL, "Unknown command '%s%s'. See 'podctl --help'.", prefix, argv[0]);
+}
+
+int run_list_verb(int argc, char *argv[], const char *member, const char *entry, Table *table,
+                  ReadRowFunc read_row, const char *what) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int i, r;
+
+        r = parse_verb_args(argc, argv, 0, 0, NULL, &i);
+        if (r <= 0)
+                return r;
+
+        r = bus_connect(&bus);
+        if (r < 0)
+                return r;
+
+        r = bus_call_manager(bus, member, BUS_TIMEOUT_DEFAULT, &error, &reply, NULL);
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to list %s", what);
+
+        r = sd_bus_message_enter_container(reply, 'a', entry);
+        if (r < 0)
+                goto parse_error;
+        while ((r = read_row(reply, table)) > 0)
+                ;
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                goto parse_error;
+
+        return table_output(table, stdout, arg_json, arg_legend, what);
+
+parse_error:
+        return log_error_errno(r, "Failed to parse the list of %s: %m", what);
 }
 
 int bus_connect(sd_bus **ret) {
@@ -99,10 +180,9 @@ int bus_new_manager_call(sd_bus *bus, const char *member, sd_bus_message **ret) 
                                               PODCTL_MANAGER_INTERFACE, member);
 }
 
-int bus_call_manager(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *error,
-                     sd_bus_message **ret_reply, const char *types, ...) {
+static int bus_call_managerv(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *error,
+                             sd_bus_message **ret_reply, const char *types, va_list ap) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        va_list ap;
         int r;
 
         r = bus_new_manager_call(bus, member, &m);
@@ -110,14 +190,63 @@ int bus_call_manager(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_e
                 return sd_bus_error_set_errno(error, r);
 
         if (types) {
-                va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
                 if (r < 0)
                         return sd_bus_error_set_errno(error, r);
         }
 
         return sd_bus_call(bus, m, timeout, error, ret_reply);
+}
+
+int bus_call_manager(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *error,
+                     sd_bus_message **ret_reply, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = bus_call_managerv(bus, member, timeout, error, ret_reply, types, ap);
+        va_end(ap);
+        return r;
+}
+
+int bus_call_for_name(sd_bus *bus, const char *kind, const char *name, const char *member, const char *verb,
+                      const char *types, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = bus_call_managerv(bus, member, BUS_TIMEOUT_JOB, &error, NULL, types, ap);
+        va_end(ap);
+        if (r < 0) {
+                log_bus_error(r, &error, "Failed to %s %s '%s'", verb, kind, name);
+                return bus_error_is_unreachable(&error) ? -EHOSTUNREACH : r;
+        }
+        return 0;
+}
+
+int for_each_name(int argc, char *argv[], const VerbSyntax *syntax, void *userdata, NameAction action) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int i, r, ret = 0;
+
+        r = parse_verb_syntax(argc, argv, syntax, userdata, &i);
+        if (r <= 0)
+                return r;
+
+        r = bus_connect(&bus);
+        if (r < 0)
+                return r;
+
+        for (; i < argc; i++) {
+                r = action(bus, argv[i], userdata);
+                if (r < 0) {
+                        /* Unreachable is unreachable for every NAME: say it once. */
+                        if (r == -EHOSTUNREACH)
+                                return r;
+                        ret = r;
+                }
+        }
+        return ret;
 }
 
 bool bus_error_is_unreachable(const sd_bus_error *e) {

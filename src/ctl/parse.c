@@ -12,21 +12,26 @@
 #include "macro.h"
 #include "parse.h"
 
-/* Reads digits into *v, refusing overflow; returns the number of digits read. */
-static size_t read_digits(const char **p, uint64_t *v) {
-        size_t n = 0;
+/* Reads the digits at *p into *ret and moves *p past them. Returns 1 if there were any, 0 if
+ * not, -EINVAL for no string at all and -ERANGE on overflow. */
+static int read_digits(const char **p, uint64_t *ret) {
+        uint64_t v = 0;
+        bool any = false;
 
-        *v = 0;
-        while (**p >= '0' && **p <= '9') {
+        if (!*p)
+                return -EINVAL;
+
+        for (; **p >= '0' && **p <= '9'; (*p)++) {
                 unsigned d = (unsigned) (**p - '0');
 
-                if (*v > (UINT64_MAX - d) / 10)
-                        return SIZE_MAX;
-                *v = *v * 10 + d;
-                (*p)++;
-                n++;
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+                any = true;
         }
-        return n;
+
+        *ret = v;
+        return any;
 }
 
 int parse_size(const char *s, uint64_t *ret) {
@@ -38,15 +43,12 @@ int parse_size(const char *s, uint64_t *ret) {
         };
         uint64_t whole, frac = 0, frac_div = 1, factor = 1;
         const char *p = s;
-        size_t n;
+        int r;
 
-        if (!s)
-                return -EINVAL;
-
-        n = read_digits(&p, &whole);
-        if (n == SIZE_MAX)
-                return -ERANGE;
-        if (n == 0)
+        r = read_digits(&p, &whole);
+        if (r < 0)
+                return r;
+        if (r == 0)
                 return -EINVAL;
 
         if (*p == '.') {
@@ -89,14 +91,11 @@ int parse_cpus(const char *s, uint64_t *ret) {
         uint64_t whole, frac = 0, usec;
         const char *p = s;
         unsigned decimals = 0;
-        size_t n;
-
-        if (!s)
-                return -EINVAL;
+        int n;
 
         n = read_digits(&p, &whole);
-        if (n == SIZE_MAX)
-                return -ERANGE;
+        if (n < 0)
+                return n;
         if (*p == '.') {
                 p++;
                 for (; *p >= '0' && *p <= '9'; p++, decimals++) {
@@ -129,14 +128,12 @@ int parse_cpus(const char *s, uint64_t *ret) {
 int parse_uint64_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
         const char *p = s;
         uint64_t v;
-        size_t n;
+        int r;
 
-        if (!s)
-                return -EINVAL;
-        n = read_digits(&p, &v);
-        if (n == SIZE_MAX)
-                return -ERANGE;
-        if (n == 0 || *p != 0)
+        r = read_digits(&p, &v);
+        if (r < 0)
+                return r;
+        if (r == 0 || *p != 0)
                 return -EINVAL;
         if (v < min || v > max)
                 return -ERANGE;

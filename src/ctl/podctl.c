@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <locale.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "ctl-image.h"
 #include "ctl-pod.h"
@@ -64,10 +63,7 @@ void help(void) {
                "See the podctl(1) man page for details.\n");
 }
 
-static const struct {
-        const char *name;
-        int (*run)(int argc, char *argv[]);
-} verbs[] = {
+static const Verb verbs[] = {
         { "list",   verb_list   },
         { "ps",     verb_list   },
         { "status", verb_status },
@@ -83,30 +79,18 @@ static const struct {
 };
 
 static int run(int argc, char *argv[]) {
-        static const struct option options[] = {
-                COMMON_LONG_OPTIONS,
-                {}
-        };
         static char *default_argv[] = { (char *) "list", NULL };
-        int c, r;
+        int i, r;
 
-        opterr = 0;
-        /* "+": stop at the verb, which parses its own options (and these again). */
-        while ((c = getopt_long(argc, argv, "+:" COMMON_SHORT_OPTIONS, options, NULL)) >= 0) {
-                r = parse_common_option(c, argv);
-                if (r <= 0)
-                        return r;
-        }
+        r = parse_options_before_verb(argc, argv, &i);
+        if (r <= 0)
+                return r;
 
         /* No verb: list, as machinectl does. */
-        if (optind >= argc)
+        if (i >= argc)
                 return verb_list(1, default_argv);
 
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (strcmp(argv[optind], verbs[i].name) == 0)
-                        return verbs[i].run(argc - optind, argv + optind);
-
-        return log_error_errno(EINVAL, "Unknown command '%s'. See 'podctl --help'.", argv[optind]);
+        return dispatch_verb(argc - i, argv + i, verbs, ELEMENTSOF(verbs), "");
 }
 
 int main(int argc, char *argv[]) {

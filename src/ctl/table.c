@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
+#include "log.h"
 #include "table.h"
 
 typedef struct TableCell {
@@ -215,5 +217,30 @@ int json_print(json_t *j, FILE *f) {
         if (json_dumpf(j, f, flags) < 0)
                 return -EIO;
         fputc('\n', f);
+        return 0;
+}
+
+int table_output(Table *t, FILE *f, bool json, bool legend, const char *what) {
+        int r;
+
+        table_sort(t, 0);
+
+        if (json) {
+                _cleanup_json_ json_t *j = NULL;
+
+                r = table_to_json(t, &j);
+                if (r < 0)
+                        return log_oom();
+                r = json_print(j, f);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to write JSON.");
+                return 0;
+        }
+
+        r = table_print(t, f, legend);
+        if (r < 0)
+                return log_oom();
+        if (legend)
+                fprintf(f, "\n%zu %s listed.\n", table_get_rows(t), what);
         return 0;
 }

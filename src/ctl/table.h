@@ -36,3 +36,7 @@ int table_to_json(const Table *t, json_t **ret);
 
 /* Compact on one line, indented when f is a terminal. */
 int json_print(json_t *j, FILE *f);
+
+/* A listing as the list verbs show it: sorted by the first column, then as JSON, or as text
+ * with the legend (header, and "N WHAT listed." below). Logs failures. */
+int table_output(Table *t, FILE *f, bool json, bool legend, const char *what);
