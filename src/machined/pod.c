@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "bus-errors.h"
 #include "fileio.h"
@@ -18,6 +19,7 @@
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SYSTEMD_SERVICE "org.freedesktop.systemd1.Service"
 #define SYSTEMD_UNIT_PREFIX "/org/freedesktop/systemd1/unit"
 
 static const char *const pod_state_table[_POD_STATE_MAX] = {
@@ -192,6 +194,57 @@ static int pod_read_exit(Pod *p) {
         return 1;
 }
 
+/* When stage1 was killed with its pod (SIGKILL to the whole unit, the OOM killer), systemd
+ * still knows how the unit's main process ended; a failed unit keeps that until it is reset. */
+static int pod_record_exit_from_unit(Pod *p) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        int32_t code = 0, status = 0;
+        uint64_t exited_usec = 0;
+        ExitInfo e;
+        int r;
+
+        r = sd_bus_get_property_trivial(p->manager->bus, SYSTEMD_DEST, p->unit_path, SYSTEMD_SERVICE,
+                                        "ExecMainExitTimestamp", NULL, 't', &exited_usec);
+        if (r < 0)
+                return r;
+        /* Nothing ran since this pod was created (a unit of an earlier pod of this name). */
+        if (exited_usec <= p->config.created_usec)
+                return 0;
+
+        if (sd_bus_get_property_trivial(p->manager->bus, SYSTEMD_DEST, p->unit_path, SYSTEMD_SERVICE,
+                                        "ExecMainCode", NULL, 'i', &code) < 0 ||
+            sd_bus_get_property_trivial(p->manager->bus, SYSTEMD_DEST, p->unit_path, SYSTEMD_SERVICE,
+                                        "ExecMainStatus", NULL, 'i', &status) < 0)
+                return -EIO;
+
+        e = (ExitInfo) { .status = status, .finished_usec = exited_usec };
+        switch (code) {
+        case CLD_EXITED:
+                e.code = EXIT_CODE_EXITED;
+                break;
+        case CLD_KILLED:
+                e.code = EXIT_CODE_KILLED;
+                break;
+        case CLD_DUMPED:
+                e.code = EXIT_CODE_DUMPED;
+                break;
+        default:
+                return 0;
+        }
+
+        dir_fd = openat(p->manager->pods_fd, p->config.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        r = exit_info_save_at(dir_fd, &e);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to record the end of pod '%s': %m", p->config.name);
+
+        exit_info_done(&p->exit);
+        p->exit = e;
+        p->has_exit = true;
+        return 1;
+}
+
 int pod_load(Manager *m, const char *name, Pod **ret) {
         _cleanup_close_ int dir_fd = -EBADF;
         PodConfig c;
@@ -282,8 +335,10 @@ void pod_set_active_state(Pod *p, const char *active_state) {
                 /* systemd reports the unit inactive while our start job is still queued. */
                 return;
         else {
-                /* inactive or failed: stage1 has written exit.json unless the pod never ran. */
-                (void) pod_read_exit(p);
+                /* inactive or failed: stage1 has written exit.json unless the pod never ran
+                 * or stage1 itself was killed. */
+                if (pod_read_exit(p) == 0)
+                        (void) pod_record_exit_from_unit(p);
                 s = p->has_exit ? POD_EXITED : POD_CREATED;
         }
 

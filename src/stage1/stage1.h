@@ -9,7 +9,3 @@
  * Runs pod NAME until its app ends; returns stage1's exit status: the app's, as
  * exit_info_to_exit_status() computes it, or 1 if there is no such pod. */
 int stage1_run(const char *name);
-
-/* ExecStopPost= of the pod's unit: records the end systemd saw (EXIT_CODE, EXIT_STATUS)
- * when stage1 could not record it itself. */
-int stage1_record_exit(const char *name);
