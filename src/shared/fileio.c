@@ -126,42 +126,52 @@ int json_read_at(int dir_fd, const char *name, json_t **ret) {
         return 0;
 }
 
-static int rm_rf_children(int fd, dev_t dev);
+static int rm_rf_children(int fd, uint64_t mnt_id);
 
-static int rm_rf_entry(int dir_fd, const char *name, dev_t dev) {
-        struct stat st;
+/* Mount points are told by mount ID, not st_dev: every btrfs subvolume has a device
+ * number of its own. */
+static int stat_entry(int dir_fd, const char *name, struct statx *ret) {
+        if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_INO | STATX_MNT_ID, ret) < 0)
+                return -errno;
+        if (!(ret->stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        return 0;
+}
 
-        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
+static int rm_rf_entry(int dir_fd, const char *name, uint64_t mnt_id) {
+        _cleanup_close_ int fd = -EBADF;
+        struct statx stx;
+        int r;
 
-        if (!S_ISDIR(st.st_mode))
+        r = stat_entry(dir_fd, name, &stx);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+
+        if (!S_ISDIR(stx.stx_mode))
                 return RET_NERRNO(unlinkat(dir_fd, name, 0));
 
         /* Another file system mounted here: not ours to delete into. */
-        if (st.st_dev != dev && dev != 0)
+        if (stx.stx_mnt_id != mnt_id)
                 return -EXDEV;
 
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
 
         /* A btrfs subvolume (inode 256) is deleted whole, which is also far faster. */
-        if (st.st_ino == 256) {
-                enum btrfs_util_error e = btrfs_util_delete_subvolume_fd(dir_fd, name, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
-                if (e == BTRFS_UTIL_OK)
-                        return 0;
-                /* Not deletable as a subvolume (no btrfs, or no permission): fall through. */
-        }
+        if (stx.stx_ino == 256 &&
+            btrfs_util_delete_subvolume_fd(dir_fd, name, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE) == BTRFS_UTIL_OK)
+                return 0;
 
-        int r = rm_rf_children(fd, st.st_dev);
+        r = rm_rf_children(fd, mnt_id);
         if (r < 0)
                 return r;
 
         if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0) {
                 if (errno == ENOENT)
                         return 0;
-                /* An emptied subvolume cannot be rmdir'ed on older kernels. */
-                if (st.st_ino == 256 && btrfs_util_delete_subvolume_fd(dir_fd, name, 0) == BTRFS_UTIL_OK)
+                /* An emptied subvolume is not removable with rmdir() on older kernels. */
+                if (stx.stx_ino == 256 && btrfs_util_delete_subvolume_fd(dir_fd, name, 0) == BTRFS_UTIL_OK)
                         return 0;
                 return -errno;
         }
@@ -185,7 +195,7 @@ int opendir_fd(int dir_fd, DIR **ret) {
         return 0;
 }
 
-static int rm_rf_children(int fd, dev_t dev) {
+static int rm_rf_children(int fd, uint64_t mnt_id) {
         DIR *d;
         int r;
 
@@ -196,7 +206,7 @@ static int rm_rf_children(int fd, dev_t dev) {
         for (struct dirent *de; (de = readdir(d));) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                int q = rm_rf_entry(dirfd(d), de->d_name, dev);
+                int q = rm_rf_entry(dirfd(d), de->d_name, mnt_id);
                 if (q < 0 && r == 0)
                         r = q;
         }
@@ -206,10 +216,12 @@ static int rm_rf_children(int fd, dev_t dev) {
 }
 
 int rm_rf_at(int dir_fd, const char *name) {
-        struct stat st;
+        struct statx stx;
+        int r;
 
-        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
+        r = stat_entry(dir_fd, name, &stx);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
 
-        return rm_rf_entry(dir_fd, name, st.st_dev);
+        return rm_rf_entry(dir_fd, name, stx.stx_mnt_id);
 }
