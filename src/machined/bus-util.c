@@ -5,7 +5,7 @@
 #include "bus-util.h"
 #include "strv.h"
 
-int bus_check_privileged(sd_bus_message *m, const char *verb, sd_bus_error *error) {
+int bus_check_privileged(sd_bus_message *m, const char *verb, uid_t *ret_uid, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
         int r;
@@ -18,6 +18,8 @@ int bus_check_privileged(sd_bus_message *m, const char *verb, sd_bus_error *erro
                 return r;
         if (uid != 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Permission denied to %s: only root may do this.", verb);
+        if (ret_uid)
+                *ret_uid = uid;
         return 0;
 }
 

@@ -55,7 +55,7 @@ int bus_image_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
 
-        r = bus_check_privileged(m, "remove images", error);
+        r = bus_check_privileged(m, "remove images", NULL, error);
         if (r < 0)
                 return r;
 

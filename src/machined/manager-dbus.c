@@ -273,7 +273,6 @@ static int pick_pod_name(Manager *m, char **ret) {
 }
 
 static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         _cleanup_(pod_config_done) PodConfig c;
         Manager *m = userdata;
         const char *name, *image;
@@ -303,7 +302,7 @@ static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
 
-        r = bus_check_privileged(message, "create pods", error);
+        r = bus_check_privileged(message, "create pods", &uid, error);
         if (r < 0)
                 return r;
 
@@ -329,13 +328,6 @@ static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_err
                         return -ENOMEM;
         }
 
-        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &uid);
-        if (r < 0)
-                return r;
-
         c.image = strdup(i->name);
         if (!c.image)
                 return -ENOMEM;
@@ -348,7 +340,7 @@ static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to create pod '%s': %s",
                                          c.name ?: name, strerror(-r));
 
-        r = pod_watch_unit(p);
+        r = pod_watch_unit(p, /* query= */ false);
         if (r < 0)
                 return r;
 
@@ -462,7 +454,7 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
                                          "File descriptor refers to a directory; send a tar stream of it.");
 
-        r = bus_check_privileged(message, "import images", error);
+        r = bus_check_privileged(message, "import images", NULL, error);
         if (r < 0)
                 return r;
 

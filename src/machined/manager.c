@@ -328,7 +328,7 @@ int manager_startup(Manager *m) {
         (void) for_each_entry(m, m->pods_fd, "pod", load_pod);
 
         for (Pod *p = m->pods; p; p = p->next)
-                (void) pod_watch_unit(p);
+                (void) pod_watch_unit(p, /* query= */ true);
 
         /* "run --rm" pods whose client went away before removing them. */
         for (Pod *p = m->pods, *next; p; p = next) {

@@ -112,7 +112,7 @@ int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (n == 3)
                 stdio = fds;
 
-        r = bus_check_privileged(m, "start pods", error);
+        r = bus_check_privileged(m, "start pods", NULL, error);
         if (r < 0)
                 return r;
 
@@ -126,7 +126,7 @@ int bus_pod_method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         Pod *p = userdata;
         int r;
 
-        r = bus_check_privileged(m, "stop pods", error);
+        r = bus_check_privileged(m, "stop pods", NULL, error);
         if (r < 0)
                 return r;
 
@@ -153,7 +153,7 @@ int bus_pod_method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (signo <= 0 || signo >= _NSIG)
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Invalid signal %" PRIi32 ".", signo);
 
-        r = bus_check_privileged(m, "kill pods", error);
+        r = bus_check_privileged(m, "kill pods", NULL, error);
         if (r < 0)
                 return r;
 
@@ -174,7 +174,7 @@ int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (r < 0)
                 return r;
 
-        r = bus_check_privileged(m, "remove pods", error);
+        r = bus_check_privileged(m, "remove pods", NULL, error);
         if (r < 0)
                 return r;
 

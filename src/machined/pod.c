@@ -110,6 +110,7 @@ Pod *pod_free(Pod *p) {
         for (size_t i = 0; i < 3; i++)
                 safe_close(p->stdio[i]);
         sd_bus_slot_unref(p->unit_match);
+        free(p->deferred_active_state);
         exit_info_done(&p->exit);
         pod_config_done(&p->config);
         free(p->unit);
@@ -331,16 +332,26 @@ void pod_set_active_state(Pod *p, const char *active_state) {
                 s = POD_STARTING;
         else if (strcmp(active_state, "deactivating") == 0)
                 s = POD_STOPPING;
-        else if (pod_has_job(p, POD_JOB_START))
-                /* systemd reports the unit inactive while our start job is still queued. */
+        else if (pod_has_job(p, POD_JOB_START)) {
+                /* systemd reports the unit inactive while our start job is still queued;
+                 * what it says last is applied when the job ends. */
+                char *copy = strdup(active_state);
+                if (copy) {
+                        free(p->deferred_active_state);
+                        p->deferred_active_state = copy;
+                }
                 return;
-        else {
+        } else {
                 /* inactive or failed: stage1 has written exit.json unless the pod never ran
                  * or stage1 itself was killed. */
                 if (pod_read_exit(p) == 0)
                         (void) pod_record_exit_from_unit(p);
                 s = p->has_exit ? POD_EXITED : POD_CREATED;
         }
+
+        /* Later news replaces what was held back during the job. */
+        free(p->deferred_active_state);
+        p->deferred_active_state = NULL;
 
         pod_set_state(p, s);
 
@@ -397,7 +408,7 @@ static int on_unit_properties_changed(sd_bus_message *m, void *userdata, sd_bus_
         return 0;
 }
 
-int pod_watch_unit(Pod *p) {
+int pod_watch_unit(Pod *p, bool query) {
         int r;
 
         /* Installed before the query, and the bus keeps order: no change is missed. */
@@ -407,7 +418,7 @@ int pod_watch_unit(Pod *p) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch unit %s: %m", p->unit);
 
-        return pod_query_active_state(p);
+        return query ? pod_query_active_state(p) : 0;
 }
 
 static PodJob *pod_add_job(Pod *p, PodJobKind kind, sd_bus_message *call) {
@@ -610,8 +621,10 @@ void pod_job_removed(Manager *m, const char *job_path, const char *result) {
                                 (void) sd_bus_reply_method_return(j->call, NULL);
 
                         pod_drop_job(p, j);
-                        /* Signals about the unit were ignored while the job ran. */
-                        (void) pod_query_active_state(p);
+                        if (p->deferred_active_state) {
+                                _cleanup_free_ char *state = TAKE_PTR(p->deferred_active_state);
+                                pod_set_active_state(p, state);
+                        }
                         return;
                 }
 }

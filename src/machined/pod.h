@@ -62,6 +62,7 @@ typedef struct Pod {
 
         int stdio[3];      /* handed to stage1 by TakePodStdio; -EBADF if none */
         bool attached;     /* this run was started with the caller's stdio */
+        char *deferred_active_state; /* reported while our start job ran */
 
         struct Pod *next;
 } Pod;
@@ -82,7 +83,8 @@ int pod_kill_unit(Pod *p, const char *whom, int signo, sd_bus_error *error);
 int pod_add_waiter(Pod *p, sd_bus_message *call);
 
 /* Follows the unit's ActiveState as systemd reports it. */
-int pod_watch_unit(Pod *p);
+/* query: ask systemd for the unit's state now (not needed for a pod just created). */
+int pod_watch_unit(Pod *p, bool query);
 void pod_set_active_state(Pod *p, const char *active_state);
 void pod_job_removed(Manager *m, const char *job_path, const char *result);
 
