@@ -321,9 +321,10 @@ int image_remove(Image *i) {
         if (renameat(m->images_fd, i->name, m->images_fd, gone) < 0)
                 log_warning_errno(errno, "Failed to move tree of image '%s' away, ignoring: %m", i->name);
         else {
-                r = rm_rf_at(m->images_fd, gone);
+                r = manager_delete_later(m, m->images_fd, gone);
                 if (r < 0)
-                        log_warning_errno(r, "Failed to delete tree of image '%s', leaving it for later: %m", i->name);
+                        log_warning_errno(r, "Failed to schedule deleting tree of image '%s', leaving it for the next start: %m",
+                                          i->name);
         }
 
         (void) sd_bus_emit_signal(m->bus, PODCTL_BUS_PATH, PODCTL_MANAGER_INTERFACE, "ImageRemoved", "so", i->name, i->path);

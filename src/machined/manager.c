@@ -16,6 +16,59 @@
 #include "pod-dbus.h"
 #include "store.h"
 
+typedef struct Deletion {
+        int dir_fd; /* one of the manager's, not owned */
+        char *name;
+        struct Deletion *next;
+} Deletion;
+
+static int on_deletions(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        while (m->deletions) {
+                Deletion *d = m->deletions;
+                int r;
+
+                m->deletions = d->next;
+                r = rm_rf_at(d->dir_fd, d->name);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to delete %s, leaving it for the next start: %m", d->name);
+                free(d->name);
+                free(d);
+        }
+
+        m->deletion_source = sd_event_source_unref(m->deletion_source);
+        manager_check_idle(m);
+        return 0;
+}
+
+int manager_delete_later(Manager *m, int dir_fd, const char *name) {
+        Deletion *d;
+        int r;
+
+        d = calloc(1, sizeof *d);
+        if (!d || !(d->name = strdup(name))) {
+                free(d);
+                return -ENOMEM;
+        }
+        d->dir_fd = dir_fd;
+
+        if (!m->deletion_source) {
+                r = sd_event_add_defer(m->event, &m->deletion_source, on_deletions, m);
+                if (r < 0) {
+                        free(d->name);
+                        free(d);
+                        return r;
+                }
+                /* After the replies of this iteration have been sent. */
+                (void) sd_event_source_set_priority(m->deletion_source, SD_EVENT_PRIORITY_IDLE);
+        }
+
+        d->next = m->deletions;
+        m->deletions = d;
+        return 0;
+}
+
 int manager_new(Manager **ret) {
         Manager *m;
         const char *e;
@@ -60,6 +113,14 @@ Manager *manager_free(Manager *m) {
         while (m->images)
                 image_free(m->images);
 
+        /* Left for the start-up sweep of the next instance. */
+        while (m->deletions) {
+                Deletion *d = m->deletions;
+                m->deletions = d->next;
+                free(d->name);
+                free(d);
+        }
+        sd_event_source_unref(m->deletion_source);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -197,6 +258,8 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
 }
 
 static bool manager_is_busy(Manager *m) {
+        if (m->deletions)
+                return true;
         for (Pod *p = m->pods; p; p = p->next)
                 if (pod_is_busy(p))
                         return true;

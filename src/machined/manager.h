@@ -31,6 +31,10 @@ typedef struct Manager {
         int pods_fd;
         int image_meta_fd;
 
+        /* Trees already renamed out of sight, deleted after the reply went out. */
+        struct Deletion *deletions;
+        sd_event_source *deletion_source;
+
         sd_event_source *idle_timer;
         uint64_t exit_idle_usec;
 } Manager;
@@ -45,6 +49,9 @@ int manager_run(Manager *m);
 Pod *manager_find_pod(Manager *m, const char *name);
 Image *manager_find_image(Manager *m, const char *name);
 unsigned manager_image_users(Manager *m, const char *image);
+
+/* Deletes dir_fd/name (a hidden .rm-* entry) once the current call is answered. */
+int manager_delete_later(Manager *m, int dir_fd, const char *name);
 
 /* Called on every change of pending work: the idle timer only exits an idle daemon. */
 void manager_check_idle(Manager *m);

@@ -647,9 +647,10 @@ int pod_remove(Pod *p) {
                 return log_error_errno(errno, "Failed to remove pod '%s': %m", p->config.name);
         (void) fsync(m->pods_fd);
 
-        r = rm_rf_at(m->pods_fd, gone);
+        r = manager_delete_later(m, m->pods_fd, gone);
         if (r < 0)
-                log_warning_errno(r, "Failed to delete %s of pod '%s', leaving it for later: %m", gone, p->config.name);
+                log_warning_errno(r, "Failed to schedule deleting %s of pod '%s', leaving it for the next start: %m",
+                                  gone, p->config.name);
 
         /* A failed pod@NAME.service would otherwise stay listed by systemctl. */
         (void) sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit",
