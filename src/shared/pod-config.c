@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
+#include <sys/capability.h>
 
 #include "fileio.h"
 #include "name.h"
@@ -100,6 +101,57 @@ static int strv_from_json(json_t *a, char ***ret) {
         return 0;
 }
 
+static json_t *caps_to_json(uint64_t caps) {
+        json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        for (unsigned c = 0; c < 64; c++) {
+                char *name;
+                int r;
+
+                if (!(caps & (UINT64_C(1) << c)))
+                        continue;
+                /* "cap_net_admin"; libcap's names are what cap_from_name() takes back. */
+                name = cap_to_name((cap_value_t) c);
+                if (!name) {
+                        json_decref(a);
+                        return NULL;
+                }
+                r = json_array_append_new(a, json_string(name));
+                cap_free(name);
+                if (r < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+/* An absent key is the empty set. */
+static int caps_from_json(json_t *a, uint64_t *ret) {
+        uint64_t caps = 0;
+        size_t i;
+        json_t *v;
+
+        if (!a) {
+                *ret = 0;
+                return 0;
+        }
+        if (!json_is_array(a))
+                return -EBADMSG;
+        json_array_foreach(a, i, v) {
+                cap_value_t c;
+
+                if (!json_is_string(v) || cap_from_name(json_string_value(v), &c) < 0 || c < 0 || c >= 64)
+                        return -EBADMSG;
+                caps |= UINT64_C(1) << c;
+        }
+
+        *ret = caps;
+        return 0;
+}
+
 static int set_limit(json_t *o, const char *key, uint64_t v) {
         if (v == LIMIT_UNSET)
                 return 0;
@@ -129,7 +181,7 @@ int pod_config_to_json(const PodConfig *c, json_t **ret) {
             set_limit(limits, "io_weight", c->io_weight) < 0)
                 return -ENOMEM;
 
-        j = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:I, s:I, s:s, s:b, s:O}",
+        j = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:I, s:I, s:s, s:b, s:O, s:b, s:s, s:o, s:o}",
                       "name", c->name,
                       "image", c->image,
                       "command", strv_to_json(c->command),
@@ -139,7 +191,11 @@ int pod_config_to_json(const PodConfig *c, json_t **ret) {
                       "created_usec", (json_int_t) c->created_usec,
                       "storage", storage_type_to_string(c->storage),
                       "auto_remove", c->auto_remove,
-                      "limits", limits);
+                      "limits", limits,
+                      "read_only", c->read_only,
+                      "network", c->network_host ? "host" : "private",
+                      "capabilities_add", caps_to_json(c->capabilities_add),
+                      "capabilities_drop", caps_to_json(c->capabilities_drop));
         if (!j)
                 return -ENOMEM;
 
@@ -161,7 +217,7 @@ static int dup_string(json_t *j, const char *key, bool optional, char **ret) {
 int pod_config_from_json(json_t *j, PodConfig *ret) {
         PodConfig c;
         json_int_t owner, created;
-        json_t *limits;
+        json_t *limits, *network;
         int r;
 
         if (!json_is_object(j))
@@ -188,6 +244,24 @@ int pod_config_from_json(json_t *j, PodConfig *ret) {
                 goto fail;
 
         c.storage = storage_type_from_string(json_string_value(json_object_get(j, "storage")));
+
+        /* Absent in pods made before these existed: the defaults. */
+        if (json_unpack(j, "{s?b}", "read_only", &c.read_only) < 0) {
+                r = -EBADMSG;
+                goto fail;
+        }
+        network = json_object_get(j, "network");
+        if (network) {
+                const char *n = json_string_value(network);
+                if (!n || (strcmp(n, "host") != 0 && strcmp(n, "private") != 0)) {
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                c.network_host = strcmp(n, "host") == 0;
+        }
+        if ((r = caps_from_json(json_object_get(j, "capabilities_add"), &c.capabilities_add)) < 0 ||
+            (r = caps_from_json(json_object_get(j, "capabilities_drop"), &c.capabilities_drop)) < 0)
+                goto fail;
 
         r = -EBADMSG;
         if (!name_is_valid(c.name) || !name_is_valid(c.image) || c.storage < 0 || strv_length(c.command) == 0)

@@ -34,6 +34,12 @@ typedef struct PodConfig {
         StorageType storage;
         bool auto_remove;
 
+        /* Confinement; the defaults are the safe ones, the others are for admins. */
+        bool read_only;             /* the pod's root file system is mounted read-only */
+        bool network_host;          /* share the host's network namespace (default: private, loopback only) */
+        uint64_t capabilities_add;  /* bit N = capability N, on top of the default set */
+        uint64_t capabilities_drop; /* bit N = capability N, taken from the default set */
+
         /* Applied to the pod's unit by stage1 before the app starts. */
         uint64_t memory_max;             /* bytes */
         uint64_t cpu_quota_per_sec_usec; /* systemd's CPUQuotaPerSecUSec */

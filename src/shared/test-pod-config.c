@@ -31,6 +31,10 @@ TEST(roundtrip) {
         c.storage = STORAGE_OVERLAY;
         c.memory_max = 64 * 1024 * 1024;
         c.tasks_max = 10;
+        c.read_only = true;
+        c.network_host = true;
+        c.capabilities_add = (UINT64_C(1) << 12) | (UINT64_C(1) << 21); /* NET_ADMIN, SYS_ADMIN */
+        c.capabilities_drop = UINT64_C(1) << 13;                        /* NET_RAW */
 
         ASSERT_OK(pod_config_save_at(fd, &c));
         ASSERT_OK(pod_config_load_at(fd, &d));
@@ -49,6 +53,10 @@ TEST(roundtrip) {
         ASSERT_TRUE(d.io_weight == LIMIT_UNSET);
         ASSERT_TRUE(d.working_directory == NULL);
         ASSERT_FALSE(d.auto_remove);
+        ASSERT_TRUE(d.read_only);
+        ASSERT_TRUE(d.network_host);
+        ASSERT_EQ(d.capabilities_add, (UINT64_C(1) << 12) | (UINT64_C(1) << 21));
+        ASSERT_EQ(d.capabilities_drop, UINT64_C(1) << 13);
 
         pod_config_done(&c);
         pod_config_done(&d);
@@ -80,6 +88,11 @@ TEST(rejects) {
         ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"limits\":{\"tasks_max\":-1}," BASE "}"), -EBADMSG);
         ASSERT_EQ(parse("{\"name\":\"a\",\"name\":\"b\",\"image\":\"b\",\"command\":[\"x\"]," BASE "}"), -EBADMSG);
         ASSERT_EQ(parse("[]"), -EBADMSG);
+        /* Confinement fields: absent means the defaults, wrong values are refused. */
+        ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"network\":\"bridge\"," BASE "}"), -EBADMSG);
+        ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"capabilities_add\":[\"cap_nope\"]," BASE "}"), -EBADMSG);
+        ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"read_only\":1," BASE "}"), -EBADMSG);
+        ASSERT_OK(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"network\":\"host\",\"capabilities_drop\":[\"cap_net_raw\"]," BASE "}"));
         ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"owner_uid\":0,\"created_usec\":1,\"auto_remove\":false,\"storage\":\"zfs\",\"environment\":[]}"), -EBADMSG);
 }
 
