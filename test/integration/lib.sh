@@ -128,6 +128,7 @@ SLEEPER=(sh -c 'trap "exit 0" TERM; sleep 100000 & wait')
 
 # Whether anything of pod NAME is left: its directory, a unit, a mount.
 pod_leftovers() { # NAME: prints what is left
+        settle_removals "$PODS"
         ls -d "$PODS/$1" 2>/dev/null || true
         ls -A "$PODS" 2>/dev/null | grep -E '^\.(tmp|rm)-' || true
         systemctl list-units --all --plain --no-legend "pod@$1.service" | awk '$3 != "inactive"' || true
@@ -146,7 +147,18 @@ daemon_pid() {
 }
 
 # What is in a state directory, hidden entries included.
+# A removed pod's or image's tree is renamed to .rm-* (which already makes the removal
+# final) and deleted right after the call is answered: wait for that before looking. The
+# bound only guards against hanging; a tree that is never deleted still shows up.
+settle_removals() { # DIR
+        local deadline=$((SECONDS + 30))
+        while ls -A "$1" 2>/dev/null | grep -q '^\.rm-' && [ $SECONDS -lt $deadline ]; do
+                sleep 0.1
+        done
+}
+
 dir_entries() {
+        settle_removals "$1"
         ls -A "$1" 2>/dev/null | sort | tr '\n' ' '
 }
 
