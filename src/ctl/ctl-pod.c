@@ -49,19 +49,6 @@ static json_t *json_strv(char * const *l) {
         return a;
 }
 
-static int strv_push_dup(char ***l, const char *s) {
-        size_t n = strv_length(*l);
-        char **nl;
-
-        nl = reallocarray(*l, n + 2, sizeof(char *));
-        if (!nl)
-                return -ENOMEM;
-        *l = nl;
-        nl[n] = strdup(s);
-        nl[n + 1] = NULL;
-        return nl[n] ? 0 : -ENOMEM;
-}
-
 /* "list" */
 
 static int read_pod_row(sd_bus_message *reply, Table *table) {
@@ -120,6 +107,10 @@ typedef struct PodInfo {
         uint32_t leader;
         int32_t exit_status;
         bool auto_remove;
+        bool read_only;
+        char *network;
+        char **capabilities_add;
+        char **capabilities_drop;
         uint64_t created_usec;
         uint64_t finished_usec;
         uint64_t memory_max;
@@ -141,6 +132,9 @@ static void pod_info_done(PodInfo *p) {
         free(p->exit_message);
         strv_free(p->command);
         strv_free(p->environment);
+        free(p->network);
+        strv_free(p->capabilities_add);
+        strv_free(p->capabilities_drop);
 }
 
 static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_error *error) {
@@ -164,6 +158,10 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
                 { "Storage",            's', &info->storage                },
                 { "RootDirectory",      's', &info->root_directory         },
                 { "AutoRemove",         'b', &info->auto_remove            },
+                { "ReadOnly",           'b', &info->read_only              },
+                { "Network",            's', &info->network                },
+                { "CapabilitiesAdd",    'a', &info->capabilities_add       },
+                { "CapabilitiesDrop",   'a', &info->capabilities_drop      },
                 { "MemoryMax",          't', &info->memory_max             },
                 { "CPUQuotaPerSecUSec", 't', &info->cpu_quota_per_sec_usec },
                 { "TasksMax",           't', &info->tasks_max              },
@@ -208,6 +206,7 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
         json_t *j;
 
         j = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b,"
+                      " s:b, s:o, s:o, s:o,"
                       " s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                       "name", p->name,
                       "state", json_string_or_null(p->state),
@@ -223,6 +222,10 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                       "storage", json_string_or_null(p->storage),
                       "root_directory", json_string_or_null(p->root_directory),
                       "auto_remove", p->auto_remove,
+                      "read_only", p->read_only,
+                      "network", json_string_or_null(p->network),
+                      "capabilities_add", json_strv(p->capabilities_add),
+                      "capabilities_drop", json_strv(p->capabilities_drop),
                       "memory_max", json_limit(p->memory_max),
                       "cpu_quota_per_sec_usec", json_limit(p->cpu_quota_per_sec_usec),
                       "tasks_max", json_limit(p->tasks_max),
@@ -276,7 +279,23 @@ static void pod_info_print(const PodInfo *p) {
         command = format_command(p->command);
         print_field("Command:", command);
         print_field("Storage:", p->storage);
-        print_field("Root:", p->root_directory);
+        if (p->read_only) {
+                _cleanup_free_ char *root = NULL;
+
+                if (asprintf(&root, "%s (read-only)", p->root_directory ?: "-") < 0)
+                        return (void) log_oom();
+                print_field("Root:", root);
+        } else
+                print_field("Root:", p->root_directory);
+        print_field("Network:", p->network);
+        if (!strv_isempty(p->capabilities_add) || !strv_isempty(p->capabilities_drop)) {
+                _cleanup_free_ char *add = strv_join(p->capabilities_add, " "), *drop = strv_join(p->capabilities_drop, " ");
+                char caps[1024];
+
+                snprintf(caps, sizeof caps, "%s%s%s%s%s", isempty(add) ? "" : "+", add ?: "",
+                         !isempty(add) && !isempty(drop) ? " " : "", isempty(drop) ? "" : "-", drop ?: "");
+                print_field("Caps:", caps);
+        }
 
         if (p->memory_max != LIMIT_UNSET) {
                 char b[FORMAT_BYTES_MAX];
@@ -393,6 +412,10 @@ typedef struct CreateArgs {
         uint64_t io_weight;
         bool auto_remove;
         bool detach;
+        bool read_only;
+        const char *network;
+        char **capabilities_add;
+        char **capabilities_drop;
 
         const char *image;
         char **command; /* points into argv */
@@ -400,6 +423,8 @@ typedef struct CreateArgs {
 
 static void create_args_done(CreateArgs *a) {
         strv_free(a->environment);
+        strv_free(a->capabilities_add);
+        strv_free(a->capabilities_drop);
 }
 
 enum {
@@ -409,6 +434,10 @@ enum {
         ARG_TASKS_MAX,
         ARG_IO_WEIGHT,
         ARG_RM,
+        ARG_READ_ONLY,
+        ARG_NETWORK,
+        ARG_CAPS_ADD,
+        ARG_CAPS_DROP,
         ARG_SIGNAL,
         ARG_KILL_WHOM,
 };
@@ -435,9 +464,9 @@ static int parse_create_option(int c, const char *arg, void *userdata) {
                                 return log_error_errno(EINVAL, "Environment variable '%s' is not set.", arg);
                         if (asprintf(&kv, "%s=%s", arg, v) < 0)
                                 return log_oom();
-                        r = strv_push_dup(&a->environment, kv);
+                        r = strv_extend(&a->environment, kv);
                 } else
-                        r = strv_push_dup(&a->environment, arg);
+                        r = strv_extend(&a->environment, arg);
                 if (r < 0)
                         return log_oom();
                 return 1;
@@ -469,6 +498,21 @@ static int parse_create_option(int c, const char *arg, void *userdata) {
         case ARG_RM:
                 a->auto_remove = true;
                 return 1;
+        case ARG_READ_ONLY:
+                a->read_only = true;
+                return 1;
+        case ARG_NETWORK:
+                if (strcmp(arg, "private") != 0 && strcmp(arg, "host") != 0)
+                        return log_error_errno(EINVAL, "Invalid network '%s', expected 'private' or 'host'.", arg);
+                a->network = arg;
+                return 1;
+        case ARG_CAPS_ADD:
+        case ARG_CAPS_DROP:
+                /* "cap_net_admin,CAP_SYS_TIME": the service knows the names. */
+                r = strv_split_extend(c == ARG_CAPS_ADD ? &a->capabilities_add : &a->capabilities_drop, arg, ",");
+                if (r < 0)
+                        return log_error_errno(r, "Invalid capability list '%s'.", arg);
+                return 1;
         case 'd':
                 a->detach = true;
                 return 1;
@@ -489,6 +533,10 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "io-weight", required_argument, NULL, ARG_IO_WEIGHT },
                 { "rm",        no_argument,       NULL, ARG_RM        },
                 { "detach",    no_argument,       NULL, 'd'           },
+                { "read-only", no_argument,       NULL, ARG_READ_ONLY },
+                { "network",   required_argument, NULL, ARG_NETWORK   },
+                { "caps-add",  required_argument, NULL, ARG_CAPS_ADD  },
+                { "caps-drop", required_argument, NULL, ARG_CAPS_DROP },
                 {}
         };
         const VerbSyntax syntax = {
@@ -560,6 +608,40 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
         }
         if (a->auto_remove) {
                 r = sd_bus_message_append(m, "{sv}", "AutoRemove", "b", 1);
+                if (r < 0)
+                        goto fail;
+        }
+        if (a->read_only) {
+                r = sd_bus_message_append(m, "{sv}", "ReadOnly", "b", 1);
+                if (r < 0)
+                        goto fail;
+        }
+        if (a->network) {
+                r = sd_bus_message_append(m, "{sv}", "Network", "s", a->network);
+                if (r < 0)
+                        goto fail;
+        }
+        const struct {
+                const char *key;
+                char **names;
+        } caps[] = {
+                { "CapabilitiesAdd",  a->capabilities_add  },
+                { "CapabilitiesDrop", a->capabilities_drop },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(caps); i++) {
+                if (!caps[i].names)
+                        continue;
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", caps[i].key);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, caps[i].names);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
                 if (r < 0)
                         goto fail;
         }

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
 
 #include "bus-errors.h"
@@ -185,6 +186,29 @@ static int read_limit(sd_bus_message *m, const char *key, uint64_t min, uint64_t
         return 0;
 }
 
+static int read_capabilities(sd_bus_message *m, const char *key, uint64_t *ret, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        uint64_t caps = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "as");
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option %s must be a string array.", key);
+        r = bus_read_strv_bounded(m, 64, 64, &l, error);
+        if (r < 0)
+                return r;
+        for (char **i = l; *i; i++) {
+                cap_value_t c;
+
+                if (cap_from_name(*i, &c) < 0 || c < 0 || c >= 64)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Unknown capability '%.80s'.", *i);
+                caps |= UINT64_C(1) << c;
+        }
+
+        *ret = caps;
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_create_options(sd_bus_message *m, PodConfig *c, sd_bus_error *error) {
         int r;
 
@@ -233,6 +257,25 @@ static int read_create_options(sd_bus_message *m, PodConfig *c, sd_bus_error *er
                         if (r < 0)
                                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option AutoRemove must be a boolean.");
                         c->auto_remove = b;
+                } else if (strcmp(key, "ReadOnly") == 0) {
+                        int b;
+
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option ReadOnly must be a boolean.");
+                        c->read_only = b;
+                } else if (strcmp(key, "Network") == 0) {
+                        const char *n;
+
+                        r = sd_bus_message_read(m, "v", "s", &n);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Network must be a string.");
+                        if (strcmp(n, "host") != 0 && strcmp(n, "private") != 0)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                         "Invalid network '%.80s', expected 'private' or 'host'.", n);
+                        c->network_host = strcmp(n, "host") == 0;
+                } else if (strcmp(key, "CapabilitiesAdd") == 0 || strcmp(key, "CapabilitiesDrop") == 0) {
+                        r = read_capabilities(m, key, strcmp(key, "CapabilitiesAdd") == 0 ? &c->capabilities_add : &c->capabilities_drop, error);
                 } else if (strcmp(key, "MemoryMax") == 0)
                         r = read_limit(m, key, 1, UINT64_MAX - 1, &c->memory_max, error);
                 else if (strcmp(key, "CPUQuotaPerSecUSec") == 0)

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/capability.h>
 
 #include "bus-errors.h"
 #include "bus-util.h"
@@ -42,6 +43,37 @@ static int property_get_root_directory(sd_bus *bus, const char *path, const char
 static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
+}
+
+static int property_get_network(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        return sd_bus_message_append(reply, "s", p->config.network_host ? "host" : "private");
+}
+
+/* Capability names as libcap spells them ("cap_net_admin"). */
+static int property_get_capabilities(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        uint64_t caps = *(uint64_t *) userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        if (r < 0)
+                return r;
+        for (unsigned c = 0; c < 64; c++) {
+                char *name;
+
+                if (!(caps & (UINT64_C(1) << c)))
+                        continue;
+                name = cap_to_name((cap_value_t) c);
+                if (!name)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "s", name);
+                cap_free(name);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
 }
 
 static int property_get_string_or_empty(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -221,6 +253,10 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_PROPERTY("Storage", "s", property_get_storage, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RootDirectory", "s", property_get_root_directory, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_bool, offsetof(Pod, config.auto_remove), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Pod, config.read_only), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Network", "s", property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CapabilitiesAdd", "as", property_get_capabilities, offsetof(Pod, config.capabilities_add), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CapabilitiesDrop", "as", property_get_capabilities, offsetof(Pod, config.capabilities_drop), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Pod, config.memory_max), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Pod, config.cpu_quota_per_sec_usec), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Pod, config.tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),

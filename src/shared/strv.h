@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "macro.h"
@@ -9,6 +10,16 @@
 void strv_free(char **l);
 size_t strv_length(char * const *l);
 char **strv_copy(char * const *l);
+/* Appends a copy of s. */
+int strv_extend(char ***l, const char *s);
+/* Appends the non-empty fields of s split at any of the separators. */
+int strv_split_extend(char ***l, const char *s, const char *separators);
+/* The entries joined with separator; "" for an empty list. */
+char *strv_join(char * const *l, const char *separator);
+
+static inline bool strv_isempty(char * const *l) {
+        return !l || !*l;
+}
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
