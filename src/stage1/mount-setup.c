@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -72,12 +73,13 @@ typedef struct ApiMount {
 #define MS_API (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 static const ApiMount api_mounts[] = {
-        /* The hardening issue adds read-only /proc/sys and masked /proc entries here. */
         { "proc",    "proc",   MS_API,                             NULL,                                             0555 },
         { "sys",     "sysfs",  MS_API | MS_RDONLY,                 NULL,                                             0555 },
         { "dev",     "tmpfs",  MS_NOSUID | MS_STRICTATIME,         "mode=0755,size=4m,nr_inodes=64k",                0755 },
         { "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,              "newinstance,ptmxmode=0666,mode=0620,gid=5",      0755 },
         { "dev/shm", "tmpfs",  MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=1777",                                   01777 },
+        /* Needs the pod's IPC namespace, which it has: queues are per namespace. */
+        { "dev/mqueue", "mqueue", MS_API,                          NULL,                                             0755 },
         { "run",     "tmpfs",  MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=0755",                                   0755 },
         { "tmp",     "tmpfs",  MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=1777",                                   01777 },
 };
@@ -124,6 +126,202 @@ static int make_device(int dev_fd, const char *rootfs, const char *name, unsigne
         return RET_NERRNO(mount(source, target, NULL, MS_BIND, NULL));
 }
 
+const ProtectPath protect_paths[] = {
+        /* Tunables of the whole machine; the pod reads them, never writes. */
+        { "proc/sys",                     false },
+        { "proc/apm",                     false },
+        { "proc/bus",                     false },
+        { "proc/fs",                      false },
+        { "proc/irq",                     false },
+        /* Kernel addresses, memory, keys, timers and logs of the host, and its reboot button. */
+        { "proc/config.gz",               true },
+        { "proc/kallsyms",                true },
+        { "proc/kcore",                   true },
+        { "proc/keys",                    true },
+        { "proc/kmsg",                    true },
+        { "proc/latency_stats",           true },
+        { "proc/sched_debug",             true },
+        { "proc/sysrq-trigger",           true },
+        { "proc/timer_list",              true },
+        { "proc/timer_stats",             true },
+        /* The host's hardware. */
+        { "proc/acpi",                    true },
+        { "proc/asound",                  true },
+        { "proc/scsi",                    true },
+        { "sys/firmware",                 true },
+        /* Energy counters, a side channel into other processes (PLATYPUS). */
+        { "sys/devices/virtual/powercap", true },
+};
+const size_t protect_paths_n = ELEMENTSOF(protect_paths);
+
+static const char *const protect_action_table[_PROTECT_ACTION_MAX] = {
+        [PROTECT_SKIP]      = "skip",
+        [PROTECT_MASK_FILE] = "mask-file",
+        [PROTECT_MASK_DIR]  = "mask-dir",
+        [PROTECT_READ_ONLY] = "read-only",
+};
+
+const char *protect_action_to_string(ProtectAction a) {
+        if (a < 0 || a >= _PROTECT_ACTION_MAX)
+                return NULL;
+        return protect_action_table[a];
+}
+
+ProtectAction protect_path_action(int root_fd, const ProtectPath *p) {
+        struct stat st;
+
+        if (fstatat(root_fd, p->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? PROTECT_SKIP : -errno;
+        /* None of these is a symlink on a kernel file system; mount(2) would follow one. */
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP;
+        if (!p->mask)
+                return PROTECT_READ_ONLY;
+        return S_ISDIR(st.st_mode) ? PROTECT_MASK_DIR : PROTECT_MASK_FILE;
+}
+
+int os_release_find(int root_fd, const char **ret) {
+        static const char *const candidates[] = { "etc/os-release", "usr/lib/os-release" };
+        struct stat st;
+
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
+                /* /etc/os-release is usually a symlink into /usr/lib. */
+                if (fstatat(root_fd, candidates[i], &st, 0) < 0) {
+                        if (errno != ENOENT)
+                                return -errno;
+                        continue;
+                }
+                if (!S_ISREG(st.st_mode))
+                        continue;
+                *ret = candidates[i];
+                return 0;
+        }
+
+        return -ENOENT;
+}
+
+static int mount_attr_set(const char *path, uint64_t attr) {
+        struct mount_attr a = { .attr_set = attr };
+
+        /* Only the flags we name change; a remount would also reset the others, and in a
+         * user namespace fail on the locked ones. */
+        return RET_NERRNO(mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &a, sizeof a));
+}
+
+#define MOUNT_ATTR_PROTECT (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
+static int bind_read_only(const char *source, const char *target) {
+        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        return mount_attr_set(target, MOUNT_ATTR_PROTECT);
+}
+
+/* Relative to /run/host: an empty file no one may write, the source of file masks (nspawn
+ * keeps its own in /run/host/inaccessible/ as well). */
+#define INACCESSIBLE_REG "inaccessible/reg"
+
+static int create_empty_file(int dir_fd, const char *path, mode_t mode) {
+        int fd = openat(dir_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        safe_close(fd);
+        return 0;
+}
+
+/* A small read-only tmpfs on /run/host with the host's os-release, as nspawn has it, and
+ * the source of file masks. */
+static int mount_setup_run_host(const char *name, const char *rootfs, int root_fd, Stage1Message *failure) {
+        _cleanup_free_ char *host = NULL, *os_release = NULL, *source = NULL;
+        _cleanup_close_ int host_fd = -EBADF, sys_root_fd = -EBADF;
+        const char *found;
+        int r;
+
+        r = ensure_dir(root_fd, "run/host", 0755);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to create /run/host in pod '%s': %m", name);
+        if (asprintf(&host, "%s/run/host", rootfs) < 0 ||
+            asprintf(&os_release, "%s/run/host/os-release", rootfs) < 0)
+                return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+        if (mount("tmpfs", host, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_STRICTATIME, "mode=0755,size=64k,nr_inodes=64") < 0)
+                return stage1_message_failed(failure, errno, "Failed to mount tmpfs on /run/host in pod '%s': %m", name);
+
+        host_fd = openat(root_fd, "run/host", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (host_fd < 0)
+                return stage1_message_failed(failure, errno, "Failed to open /run/host in pod '%s': %m", name);
+        if (mkdirat(host_fd, "inaccessible", 0555) < 0)
+                return stage1_message_failed(failure, errno, "Failed to create /run/host/inaccessible in pod '%s': %m", name);
+        r = create_empty_file(host_fd, INACCESSIBLE_REG, 0000);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to create /run/host/" INACCESSIBLE_REG " in pod '%s': %m", name);
+        r = create_empty_file(host_fd, "os-release", 0444);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to create /run/host/os-release in pod '%s': %m", name);
+
+        /* Still the host's root: the pivot comes later. */
+        sys_root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (sys_root_fd < 0)
+                return stage1_message_failed(failure, errno, "Failed to open the host's root: %m");
+        r = os_release_find(sys_root_fd, &found);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to find the host's /etc/os-release or /usr/lib/os-release: %m");
+        if (asprintf(&source, "/%s", found) < 0)
+                return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+        r = bind_read_only(source, os_release);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to bind %s onto /run/host/os-release in pod '%s': %m", source, name);
+
+        r = mount_attr_set(host, MOUNT_ATTR_RDONLY);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to make /run/host read-only in pod '%s': %m", name);
+        return 0;
+}
+
+static int mount_setup_protect(const char *name, const char *rootfs, int root_fd, Stage1Message *failure) {
+        _cleanup_free_ char *inaccessible = NULL;
+
+        if (asprintf(&inaccessible, "%s/run/host/" INACCESSIBLE_REG, rootfs) < 0)
+                return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+
+        for (size_t i = 0; i < protect_paths_n; i++) {
+                const ProtectPath *p = protect_paths + i;
+                _cleanup_free_ char *target = NULL;
+                ProtectAction a;
+                int r;
+
+                /* proc and sysfs are our fresh mounts: the image has no say in what is here. */
+                a = protect_path_action(root_fd, p);
+                if (a < 0)
+                        return stage1_message_failed(failure, a, "Failed to look at /%s in pod '%s': %m", p->path, name);
+                if (a == PROTECT_SKIP)
+                        continue;
+
+                if (asprintf(&target, "%s/%s", rootfs, p->path) < 0)
+                        return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+
+                switch (a) {
+                case PROTECT_MASK_FILE:
+                        r = bind_read_only(inaccessible, target);
+                        break;
+                case PROTECT_MASK_DIR:
+                        r = RET_NERRNO(mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_API, "mode=0555,size=4k,nr_inodes=1"));
+                        break;
+                case PROTECT_READ_ONLY:
+                        r = bind_read_only(target, target);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                /* Gone between the look and the mount: nothing left to protect. */
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return stage1_message_failed(failure, r, "Failed to %s /%s in pod '%s': %m",
+                                                     a == PROTECT_READ_ONLY ? "make read-only" : "mask", p->path, name);
+        }
+
+        return 0;
+}
+
 int mount_setup_api(const char *name, const char *rootfs, Stage1Message *failure) {
         _cleanup_close_ int root_fd = -EBADF, dev_fd = -EBADF;
         int r;
@@ -163,6 +361,17 @@ int mount_setup_api(const char *name, const char *rootfs, Stage1Message *failure
                                 return stage1_message_failed(failure, errno, "Failed to create /dev/%s in pod '%s': %m", api_symlinks[j].name, name);
         }
 
+        r = mount_setup_run_host(name, rootfs, root_fd, failure);
+        if (r < 0)
+                return r;
+        return mount_setup_protect(name, rootfs, root_fd, failure);
+}
+
+int mount_setup_read_only(const char *name, const char *rootfs, Stage1Message *failure) {
+        /* Not recursive: /dev, /run, /tmp and the other mounts on the root keep their own flags. */
+        int r = mount_attr_set(rootfs, MOUNT_ATTR_RDONLY);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to make the root of pod '%s' read-only: %m", name);
         return 0;
 }
 

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "stage1-protocol.h"
 
 /* The pod's file systems. All of this runs in the pod's init, in the pod's own mount
@@ -15,8 +18,45 @@ int overlay_options_build(const char *lowerdir, const char *upperdir, const char
  * itself (a btrfs snapshot). */
 int mount_setup_root(const char *name, const char *rootfs, const char *overlay_options, Stage1Message *failure);
 
-/* /proc, /sys (read-only), a minimal /dev, /run and /tmp below rootfs. */
+/* /proc (with /proc/sys read-only and the entries of protect_paths masked or read-only),
+ * /sys (read-only), a minimal /dev with devpts, /dev/shm and /dev/mqueue, /run, /tmp and a
+ * read-only /run/host/os-release below rootfs. Entries of protect_paths that this kernel
+ * does not have are skipped; every other failure is fatal. */
 int mount_setup_api(const char *name, const char *rootfs, Stage1Message *failure);
+
+/* Makes the mount of the pod's root read-only; the API file systems on it (/run, /tmp,
+ * /dev/shm, ...) stay as they are. Call after mount_setup_api(), before the pivot. */
+int mount_setup_read_only(const char *name, const char *rootfs, Stage1Message *failure);
 
 /* Makes rootfs the root and detaches the host's. */
 int mount_setup_pivot(const char *name, const char *rootfs, Stage1Message *failure);
+
+/* What the pod must not reach in /proc and /sys, as nspawn and the OCI runtime spec's
+ * defaults (crun, runc) have it: leaks of kernel internals or of the host's hardware, and
+ * tunables that reach the whole machine. */
+typedef struct ProtectPath {
+        const char *path; /* relative to the pod's root */
+        bool mask;        /* hide it (empty); otherwise make it read-only */
+} ProtectPath;
+
+extern const ProtectPath protect_paths[];
+extern const size_t protect_paths_n;
+
+typedef enum ProtectAction {
+        PROTECT_SKIP,      /* not there on this kernel */
+        PROTECT_MASK_FILE, /* an empty, read-only file bound over it */
+        PROTECT_MASK_DIR,  /* an empty, read-only tmpfs over it */
+        PROTECT_READ_ONLY, /* bound onto itself, read-only */
+        _PROTECT_ACTION_MAX,
+        _PROTECT_ACTION_INVALID = -EINVAL,
+} ProtectAction;
+
+const char *protect_action_to_string(ProtectAction a);
+
+/* What to do for p in the tree below root_fd: a mask takes the shape of what is there.
+ * Does not follow a symlink in the last component. Returns an action or -errno. */
+ProtectAction protect_path_action(int root_fd, const ProtectPath *p);
+
+/* The host's os-release below root_fd: "etc/os-release", or "usr/lib/os-release" where
+ * that is missing (the os-release(5) fallback). -ENOENT if neither exists. */
+int os_release_find(int root_fd, const char **ret);
