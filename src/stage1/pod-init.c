@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "caps.h"
 #include "mount-setup.h"
 #include "pod-init.h"
+#include "seccomp-policy.h"
 #include "stage1-protocol.h"
 
 extern char **environ;
@@ -79,8 +84,9 @@ static int app_exec(const PodInit *p, int *stdio_fds, size_t n_stdio_fds, Stage1
         if (chdir(wd) < 0)
                 return stage1_message_failed(failure, errno, "Failed to change to working directory '%s': %m", wd);
 
-        /* The hardening issue drops capabilities and loads the seccomp filter here, as the
-         * last steps before exec. */
+        /* Capabilities, no_new_privs and the seccomp filter are the init's, inherited
+         * through fork() and execve(): a second filter would only cost every system call
+         * of the app a second run. */
 
         /* execvp() searches the PATH of environ, which must be the pod's. */
         environ = p->environment;
@@ -127,6 +133,48 @@ static pid_t app_start(const PodInit *p, int *stdio_fds, size_t n_stdio_fds, Sta
         if (stage1_message_unpack(buf, (size_t) n, failure) < 0 || failure->type != STAGE1_MESSAGE_FAILED)
                 return stage1_message_failed(failure, EPROTO, "The app of pod '%s' failed to start.", p->name);
         return -failure->error;
+}
+
+/* A new network namespace has only a loopback device, and that is down. */
+static int loopback_up(void) {
+        _cleanup_close_ int fd = -EBADF;
+        struct ifreq ifr = { .ifr_name = "lo" };
+
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        if (ifr.ifr_flags & IFF_UP)
+                return 0;
+        ifr.ifr_flags |= IFF_UP;
+        return RET_NERRNO(ioctl(fd, SIOCSIFFLAGS, &ifr));
+}
+
+/* The init confines itself before it forks the app, so that the app gains nothing by
+ * signalling or tracing PID 1, and inherits all of it. */
+static int init_confine(const PodInit *p, Stage1Message *failure) {
+        int r;
+
+        /* Not ptrace-able, and its /proc entries are root's only, even for a pod root
+         * that somehow regained CAP_SYS_PTRACE. The app's execve() makes it dumpable. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return stage1_message_failed(failure, errno,
+                                             "Failed to make the init of pod '%s' non-dumpable: %m", p->name);
+
+        r = caps_apply(p->capabilities);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to drop the capabilities of pod '%s': %m", p->name);
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return stage1_message_failed(failure, errno, "Failed to set no_new_privs for pod '%s': %m", p->name);
+
+        /* Last: it refuses what the steps before need. */
+        r = seccomp_policy_load();
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to load the seccomp filter of pod '%s': %m", p->name);
+
+        return 0;
 }
 
 _noreturn_ static void init_loop(int sock, int signal_fd, pid_t app) {
@@ -202,6 +250,7 @@ int pod_init_main(void *userdata) {
 
         if (mount_setup_root(p->name, p->rootfs, p->overlay_options, &failure) < 0 ||
             mount_setup_api(p->name, p->rootfs, &failure) < 0 ||
+            (p->read_only && mount_setup_read_only(p->name, p->rootfs, &failure) < 0) ||
             mount_setup_pivot(p->name, p->rootfs, &failure) < 0)
                 init_fail(sock, &failure);
         if (sethostname(p->name, strlen(p->name)) < 0) {
@@ -209,8 +258,19 @@ int pod_init_main(void *userdata) {
                 init_fail(sock, &failure);
         }
 
-        /* The hardening issue sets up the user namespace mapping and the pod's private
-         * network here, between the mounts and the app. */
+        /* The user namespace mapping slots in here, between the mounts and the app. */
+        if (p->private_network) {
+                r = loopback_up();
+                if (r < 0) {
+                        (void) stage1_message_failed(&failure, r,
+                                                     "Failed to bring up the loopback device of pod '%s': %m",
+                                                     p->name);
+                        init_fail(sock, &failure);
+                }
+        }
+
+        if (init_confine(p, &failure) < 0)
+                init_fail(sock, &failure);
 
         m = (Stage1Message) { .type = STAGE1_MESSAGE_READY };
         if (stage1_message_send(sock, &m, NULL, 0) < 0)

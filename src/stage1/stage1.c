@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-login.h>
 
+#include "caps.h"
 #include "fileio.h"
 #include "log.h"
 #include "mount-setup.h"
@@ -148,7 +149,7 @@ static int stage1_prepare(Stage1 *s) {
 static int stage1_clone(Stage1 *s) {
         _cleanup_close_ int init_socket = -EBADF;
         PodInit init;
-        int pair[2];
+        int pair[2], flags;
         void *stack;
         pid_t pid;
 
@@ -164,16 +165,22 @@ static int stage1_clone(Stage1 *s) {
                 .command = s->config.command,
                 .environment = s->environment,
                 .working_directory = s->config.working_directory,
+                .private_network = !s->config.network_host,
+                .read_only = s->config.read_only,
+                .capabilities = caps_retained(&s->config),
                 .socket = init_socket,
         };
+
+        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+        if (init.private_network)
+                flags |= CLONE_NEWNET;
 
         stack = mmap(NULL, POD_INIT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED)
                 return stage1_fail(s, errno, "Failed to allocate a stack: %m");
 
         /* Without CLONE_VM the init has its own copy of the stack and of init. */
-        pid = clone(pod_init_main, (char *) stack + POD_INIT_STACK_SIZE,
-                    CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, &init);
+        pid = clone(pod_init_main, (char *) stack + POD_INIT_STACK_SIZE, flags | SIGCHLD, &init);
         if (pid < 0) {
                 int r = -errno;
                 (void) munmap(stack, POD_INIT_STACK_SIZE);
