@@ -18,6 +18,8 @@ IMAGES=$STATE/images
 PODS=$STATE/pods
 # The D-Bus interface files: the source tree's if we were told where it is.
 PODCTL_SRCDIR=${PODCTL_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# The build directory installed in the test host (test programs such as pod-escape).
+PODCTL_BUILDDIR=${PODCTL_BUILDDIR:-$PODCTL_SRCDIR/build}
 SCENARIO=$(basename "$0" .sh)
 
 FAIL_MSG=
