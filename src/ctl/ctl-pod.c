@@ -566,6 +566,27 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
         return 1;
 }
 
+/* An "as" entry of an a{sv} option dictionary; nothing if l is NULL. */
+static int append_strv_option(sd_bus_message *m, const char *key, char **l) {
+        int r;
+
+        if (!l)
+                return 0;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, l);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -586,21 +607,9 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r < 0)
                 goto fail;
-        if (a->environment) {
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", "Environment");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, a->environment);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r < 0)
-                        goto fail;
-        }
+        r = append_strv_option(m, "Environment", a->environment);
+        if (r < 0)
+                goto fail;
         if (a->working_directory) {
                 r = sd_bus_message_append(m, "{sv}", "WorkingDirectory", "s", a->working_directory);
                 if (r < 0)
@@ -621,30 +630,11 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
                 if (r < 0)
                         goto fail;
         }
-        const struct {
-                const char *key;
-                char **names;
-        } caps[] = {
-                { "CapabilitiesAdd",  a->capabilities_add  },
-                { "CapabilitiesDrop", a->capabilities_drop },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(caps); i++) {
-                if (!caps[i].names)
-                        continue;
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", caps[i].key);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, caps[i].names);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r < 0)
-                        goto fail;
-        }
+        r = append_strv_option(m, "CapabilitiesAdd", a->capabilities_add);
+        if (r >= 0)
+                r = append_strv_option(m, "CapabilitiesDrop", a->capabilities_drop);
+        if (r < 0)
+                goto fail;
 
         const struct {
                 const char *key;
