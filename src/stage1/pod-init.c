@@ -14,7 +14,7 @@
 #include "caps.h"
 #include "mount-setup.h"
 #include "pod-init.h"
-#include "seccomp-policy.h"
+#include "seccomp-load.h"
 #include "stage1-protocol.h"
 
 extern char **environ;
@@ -170,7 +170,7 @@ static int init_confine(const PodInit *p, Stage1Message *failure) {
                 return stage1_message_failed(failure, errno, "Failed to set no_new_privs for pod '%s': %m", p->name);
 
         /* Last: it refuses what the steps before need. */
-        r = seccomp_policy_load();
+        r = seccomp_load_program();
         if (r < 0)
                 return stage1_message_failed(failure, r, "Failed to load the seccomp filter of pod '%s': %m", p->name);
 

@@ -231,15 +231,3 @@ fail:
         seccomp_release(ctx);
         return r;
 }
-
-int seccomp_policy_load(void) {
-        scmp_filter_ctx ctx;
-        int r;
-
-        r = seccomp_policy_build(&ctx);
-        if (r < 0)
-                return r;
-        r = seccomp_load(ctx);
-        seccomp_release(ctx);
-        return r;
-}

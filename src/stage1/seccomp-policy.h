@@ -14,8 +14,7 @@ extern const size_t seccomp_policy_n_allowed;
 extern const char *const seccomp_policy_denied[];
 extern const size_t seccomp_policy_n_denied;
 
-/* Names the running libseccomp does not know are skipped. */
+/* Names the libseccomp at hand does not know are skipped. stage1 does not call this: it
+ * loads the program seccomp-gen made of it at build time (seccomp-load.h). */
 int seccomp_policy_build(scmp_filter_ctx *ret);
 
-/* Builds the filter and loads it into the calling process (which sets no_new_privs). */
-int seccomp_policy_load(void);

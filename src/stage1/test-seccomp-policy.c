@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "seccomp-load.h"
 #include "seccomp-policy.h"
 #include "tests.h"
 
@@ -81,7 +83,8 @@ static void confined_child(void) {
         int fd, status;
         pid_t pid;
 
-        ASSERT_OK(seccomp_policy_load());
+        /* What stage1 loads: the program compiled at build time. */
+        ASSERT_OK(seccomp_load_program());
 
         ASSERT_ERRNO(syscall(SYS_kexec_load, 0, 0, 0, 0), EPERM);
         ASSERT_ERRNO(syscall(SYS_init_module, NULL, 0, ""), EPERM);
@@ -144,9 +147,36 @@ TEST(load_in_child) {
         ASSERT_EQ(WEXITSTATUS(status), 0);
 }
 
+/* The program compiled at build time is the policy as libseccomp compiles it now. */
+TEST(precompiled_matches_policy) {
+        scmp_filter_ctx ctx;
+        struct sock_filter insn;
+        size_t n = 0;
+        int fd;
+
+        ASSERT_OK(seccomp_policy_build(&ctx));
+        fd = memfd_create("bpf", MFD_CLOEXEC);
+        ASSERT_OK(fd);
+        ASSERT_OK(seccomp_export_bpf(ctx, fd));
+        seccomp_release(ctx);
+        ASSERT_OK(lseek(fd, 0, SEEK_SET));
+
+        while (read(fd, &insn, sizeof insn) == (ssize_t) sizeof insn) {
+                ASSERT_TRUE(n < seccomp_filter_length);
+                ASSERT_EQ(insn.code, seccomp_filter_program[n].code);
+                ASSERT_EQ(insn.jt, seccomp_filter_program[n].jt);
+                ASSERT_EQ(insn.jf, seccomp_filter_program[n].jf);
+                ASSERT_EQ(insn.k, seccomp_filter_program[n].k);
+                n++;
+        }
+        ASSERT_EQ(n, seccomp_filter_length);
+        close(fd);
+}
+
 int main(void) {
         RUN(lists);
         RUN(build);
+        RUN(precompiled_matches_policy);
         RUN(load_in_child);
         return 0;
 }
