@@ -258,7 +258,6 @@ int pod_init_main(void *userdata) {
                 init_fail(sock, &failure);
         }
 
-        /* The user namespace mapping slots in here, between the mounts and the app. */
         if (p->private_network) {
                 r = loopback_up();
                 if (r < 0) {

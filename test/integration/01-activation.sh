@@ -67,4 +67,14 @@ assert_eq "$(systemctl show -P Result podmachined.service)" success
 
 rm -rf /run/systemd/system/podmachined.service.d
 systemctl daemon-reload
+
+# The installed polkit policy is one polkitd accepts (xmllint alone would take invalid
+# defaults): its actions are known, with the defaults the file sets.
+for action in io.podctl.pod1.manage-pods io.podctl.pod1.manage-images; do
+        out=$(pkaction --verbose --action-id "$action")
+        assert_match "$out" 'implicit any: +auth_admin_keep' "$action, any"
+        assert_match "$out" 'implicit active: +auth_admin_keep' "$action, active"
+done
+# Control: an action that is not installed is refused.
+expect_fail 'No action with action id' pkaction --verbose --action-id io.podctl.pod1.no-such-action
 echo "OK $SCENARIO"
