@@ -109,6 +109,7 @@ typedef struct PodInfo {
         bool auto_remove;
         bool read_only;
         char *network;
+        uint32_t uid_shift;
         char **capabilities_add;
         char **capabilities_drop;
         uint64_t created_usec;
@@ -160,6 +161,7 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
                 { "AutoRemove",         'b', &info->auto_remove            },
                 { "ReadOnly",           'b', &info->read_only              },
                 { "Network",            's', &info->network                },
+                { "UIDShift",           'u', &info->uid_shift              },
                 { "CapabilitiesAdd",    'a', &info->capabilities_add       },
                 { "CapabilitiesDrop",   'a', &info->capabilities_drop      },
                 { "MemoryMax",          't', &info->memory_max             },
@@ -206,7 +208,7 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
         json_t *j;
 
         j = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b,"
-                      " s:b, s:o, s:o, s:o,"
+                      " s:b, s:o, s:o, s:o, s:o,"
                       " s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                       "name", p->name,
                       "state", json_string_or_null(p->state),
@@ -224,6 +226,7 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                       "auto_remove", p->auto_remove,
                       "read_only", p->read_only,
                       "network", json_string_or_null(p->network),
+                      "uid_shift", p->uid_shift != UID_INVALID ? json_integer((json_int_t) p->uid_shift) : json_null(),
                       "capabilities_add", json_strv(p->capabilities_add),
                       "capabilities_drop", json_strv(p->capabilities_drop),
                       "memory_max", json_limit(p->memory_max),
@@ -288,6 +291,13 @@ static void pod_info_print(const PodInfo *p) {
         } else
                 print_field("Root:", p->root_directory);
         print_field("Network:", p->network);
+        if (p->uid_shift != UID_INVALID) {
+                char range[64];
+
+                snprintf(range, sizeof range, "%" PRIu32 "-%" PRIu32, p->uid_shift, p->uid_shift + (POD_UID_RANGE_SIZE - 1));
+                print_field("UID range:", range);
+        } else
+                print_field("UID range:", "none (host's root)");
         if (!strv_isempty(p->capabilities_add) || !strv_isempty(p->capabilities_drop)) {
                 _cleanup_free_ char *add = strv_join(p->capabilities_add, " "), *drop = strv_join(p->capabilities_drop, " ");
                 char caps[1024];
@@ -366,6 +376,7 @@ int verb_status(int argc, char *argv[]) {
                         .cpu_quota_per_sec_usec = LIMIT_UNSET,
                         .tasks_max = LIMIT_UNSET,
                         .io_weight = LIMIT_UNSET,
+                        .uid_shift = UID_INVALID,
                 };
 
                 r = pod_info_get(bus, argv[i], &info, &error);
@@ -413,6 +424,7 @@ typedef struct CreateArgs {
         bool auto_remove;
         bool detach;
         bool read_only;
+        int private_users; /* -1: the service's default */
         const char *network;
         char **capabilities_add;
         char **capabilities_drop;
@@ -436,6 +448,7 @@ enum {
         ARG_RM,
         ARG_READ_ONLY,
         ARG_NETWORK,
+        ARG_PRIVATE_USERS,
         ARG_CAPS_ADD,
         ARG_CAPS_DROP,
         ARG_SIGNAL,
@@ -506,6 +519,14 @@ static int parse_create_option(int c, const char *arg, void *userdata) {
                         return log_error_errno(EINVAL, "Invalid network '%s', expected 'private' or 'host'.", arg);
                 a->network = arg;
                 return 1;
+        case ARG_PRIVATE_USERS:
+                if (strcmp(arg, "yes") == 0)
+                        a->private_users = 1;
+                else if (strcmp(arg, "no") == 0)
+                        a->private_users = 0;
+                else
+                        return log_error_errno(EINVAL, "Invalid --private-users '%s', expected 'yes' or 'no'.", arg);
+                return 1;
         case ARG_CAPS_ADD:
         case ARG_CAPS_DROP:
                 /* "cap_net_admin,CAP_SYS_TIME": the service knows the names. */
@@ -535,6 +556,7 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "detach",    no_argument,       NULL, 'd'           },
                 { "read-only", no_argument,       NULL, ARG_READ_ONLY },
                 { "network",   required_argument, NULL, ARG_NETWORK   },
+                { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
                 { "caps-add",  required_argument, NULL, ARG_CAPS_ADD  },
                 { "caps-drop", required_argument, NULL, ARG_CAPS_DROP },
                 {}
@@ -555,6 +577,7 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 .cpu_quota_per_sec_usec = LIMIT_UNSET,
                 .tasks_max = LIMIT_UNSET,
                 .io_weight = LIMIT_UNSET,
+                .private_users = -1,
         };
 
         r = parse_verb_syntax(argc, argv, &syntax, a, &i);
@@ -627,6 +650,11 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
         }
         if (a->network) {
                 r = sd_bus_message_append(m, "{sv}", "Network", "s", a->network);
+                if (r < 0)
+                        goto fail;
+        }
+        if (a->private_users >= 0) {
+                r = sd_bus_message_append(m, "{sv}", "PrivateUsers", "b", a->private_users);
                 if (r < 0)
                         goto fail;
         }

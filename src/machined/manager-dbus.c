@@ -17,6 +17,7 @@
 #include "paths.h"
 #include "pod-dbus.h"
 #include "strv.h"
+#include "uid-range.h"
 
 /* Bounds on what one CreatePod call may ask the daemon to store. */
 #define COMMAND_ARGS_MAX 4096
@@ -209,7 +210,7 @@ static int read_capabilities(sd_bus_message *m, const char *key, uint64_t *ret, 
         return sd_bus_message_exit_container(m);
 }
 
-static int read_create_options(sd_bus_message *m, PodConfig *c, sd_bus_error *error) {
+static int read_create_options(sd_bus_message *m, PodConfig *c, bool *private_users, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -264,6 +265,13 @@ static int read_create_options(sd_bus_message *m, PodConfig *c, sd_bus_error *er
                         if (r < 0)
                                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option ReadOnly must be a boolean.");
                         c->read_only = b;
+                } else if (strcmp(key, "PrivateUsers") == 0) {
+                        int b;
+
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option PrivateUsers must be a boolean.");
+                        *private_users = b;
                 } else if (strcmp(key, "Network") == 0) {
                         const char *n;
 
@@ -315,8 +323,29 @@ static int pick_pod_name(Manager *m, char **ret) {
         return -EEXIST;
 }
 
+/* The daemon is single-threaded and records the range in the pod before it answers, so
+ * the pods it knows are all the ranges in use. */
+static int pick_uid_shift(Manager *m, uint32_t *ret) {
+        _cleanup_free_ uint32_t *used = NULL, *taken = NULL;
+        size_t n_used = 0, n_taken = 0;
+        int r;
+
+        used = calloc(m->n_pods + 1, sizeof(uint32_t));
+        if (!used)
+                return -ENOMEM;
+        for (Pod *p = m->pods; p; p = p->next)
+                if (p->config.uid_shift != UID_INVALID)
+                        used[n_used++] = p->config.uid_shift;
+
+        r = uid_range_host_ids(&taken, &n_taken);
+        if (r < 0)
+                return r;
+        return uid_range_pick(used, n_used, taken, n_taken, ret);
+}
+
 static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(pod_config_done) PodConfig c;
+        bool private_users = true;
         Manager *m = userdata;
         const char *name, *image;
         Image *i;
@@ -332,7 +361,7 @@ static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_err
         r = bus_read_strv_bounded(message, COMMAND_ARGS_MAX, ARG_LEN_MAX, &c.command, error);
         if (r < 0)
                 return r;
-        r = read_create_options(message, &c, error);
+        r = read_create_options(message, &c, &private_users, error);
         if (r < 0)
                 return r;
 
@@ -377,6 +406,13 @@ static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_err
         c.owner_uid = uid;
         c.created_usec = now_usec();
         c.storage = m->storage;
+
+        if (private_users) {
+                r = pick_uid_shift(m, &c.uid_shift);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED,
+                                                 "No free UID range for pod '%s': %s", c.name, strerror(-r));
+        }
 
         r = pod_create(m, &c, &p);
         if (r < 0)

@@ -255,6 +255,7 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_bool, offsetof(Pod, config.auto_remove), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Pod, config.read_only), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Network", "s", property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("UIDShift", "u", NULL, offsetof(Pod, config.uid_shift), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CapabilitiesAdd", "as", property_get_capabilities, offsetof(Pod, config.capabilities_add), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CapabilitiesDrop", "as", property_get_capabilities, offsetof(Pod, config.capabilities_drop), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Pod, config.memory_max), SD_BUS_VTABLE_PROPERTY_CONST),

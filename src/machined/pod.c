@@ -133,8 +133,10 @@ int pod_create(Manager *m, PodConfig *config, Pod **ret) {
         if (image_fd < 0)
                 return log_error_errno(errno, "Failed to open image '%s': %m", config->image);
 
-        /* Built under a hidden name and renamed into place: a crash leaves no half pod. */
-        if (mkdirat(m->pods_fd, tmp, 0700) < 0)
+        /* Built under a hidden name and renamed into place: a crash leaves no half pod.
+         * With a user namespace the pod's init finds its root and overlay directories here
+         * as the pod's root, no longer the host's: it needs to search, not to list. */
+        if (mkdirat(m->pods_fd, tmp, config->uid_shift != UID_INVALID ? 0711 : 0700) < 0)
                 return log_error_errno(errno, "Failed to create directory for pod '%s': %m", config->name);
 
         dir_fd = openat(m->pods_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -146,6 +148,15 @@ int pod_create(Manager *m, PodConfig *config, Pod **ret) {
         r = store_make_pod_root(config->storage, image_fd, dir_fd);
         if (r < 0) {
                 log_error_errno(r, "Failed to create root of pod '%s' from image '%s': %m", config->name, config->image);
+                goto fail;
+        }
+
+        /* Overlayfs writes the pod's files into upper/ as the pod's root; the image, seen
+         * through an idmapped mount, needs no chown. */
+        if (config->storage == STORAGE_OVERLAY && config->uid_shift != UID_INVALID &&
+            (fchownat(dir_fd, POD_UPPER_DIR, config->uid_shift, config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0 ||
+             fchownat(dir_fd, POD_WORK_DIR, config->uid_shift, config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0)) {
+                r = log_error_errno(errno, "Failed to hand the overlay directories of pod '%s' to its UID range: %m", config->name);
                 goto fail;
         }
 

@@ -48,6 +48,7 @@ ExitCode exit_code_from_string(const char *s) {
 void pod_config_init(PodConfig *c) {
         *c = (PodConfig) {
                 .owner_uid = (uid_t) -1,
+                .uid_shift = UID_INVALID,
                 .storage = _STORAGE_TYPE_INVALID,
                 .memory_max = LIMIT_UNSET,
                 .cpu_quota_per_sec_usec = LIMIT_UNSET,
@@ -198,8 +199,26 @@ int pod_config_to_json(const PodConfig *c, json_t **ret) {
                       "capabilities_drop", caps_to_json(c->capabilities_drop));
         if (!j)
                 return -ENOMEM;
+        if (c->uid_shift != UID_INVALID &&
+            json_object_set_new(j, "uid_shift", json_integer((json_int_t) c->uid_shift)) < 0)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(j);
+        return 0;
+}
+
+/* Absent in pods made before user namespaces: no shift, the pod runs as it always did. */
+static int uid_shift_from_json(json_t *v, uint32_t *ret) {
+        json_int_t i;
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_integer(v))
+                return -EBADMSG;
+        i = json_integer_value(v);
+        if (i <= 0 || i > (json_int_t) (UINT32_MAX - POD_UID_RANGE_SIZE) || i % POD_UID_RANGE_SIZE != 0)
+                return -EBADMSG;
+        *ret = (uint32_t) i;
         return 0;
 }
 
@@ -260,7 +279,8 @@ int pod_config_from_json(json_t *j, PodConfig *ret) {
                 c.network_host = strcmp(n, "host") == 0;
         }
         if ((r = caps_from_json(json_object_get(j, "capabilities_add"), &c.capabilities_add)) < 0 ||
-            (r = caps_from_json(json_object_get(j, "capabilities_drop"), &c.capabilities_drop)) < 0)
+            (r = caps_from_json(json_object_get(j, "capabilities_drop"), &c.capabilities_drop)) < 0 ||
+            (r = uid_shift_from_json(json_object_get(j, "uid_shift"), &c.uid_shift)) < 0)
                 goto fail;
 
         r = -EBADMSG;

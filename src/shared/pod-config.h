@@ -23,6 +23,10 @@ StorageType storage_type_from_string(const char *s);
 
 #define LIMIT_UNSET UINT64_MAX
 
+#define UID_INVALID UINT32_MAX
+/* The size of a pod's UID/GID range, and its alignment. */
+#define POD_UID_RANGE_SIZE UINT32_C(0x10000)
+
 typedef struct PodConfig {
         char *name;
         char *image;
@@ -39,6 +43,7 @@ typedef struct PodConfig {
         bool network_host;          /* share the host's network namespace (default: private, loopback only) */
         uint64_t capabilities_add;  /* bit N = capability N, on top of the default set */
         uint64_t capabilities_drop; /* bit N = capability N, taken from the default set */
+        uint32_t uid_shift;         /* pod root is this host UID/GID, 65536 wide; UID_INVALID: no user namespace */
 
         /* Applied to the pod's unit by stage1 before the app starts. */
         uint64_t memory_max;             /* bytes */

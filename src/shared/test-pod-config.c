@@ -35,6 +35,7 @@ TEST(roundtrip) {
         c.network_host = true;
         c.capabilities_add = (UINT64_C(1) << 12) | (UINT64_C(1) << 21); /* NET_ADMIN, SYS_ADMIN */
         c.capabilities_drop = UINT64_C(1) << 13;                        /* NET_RAW */
+        c.uid_shift = 0x80000;
 
         ASSERT_OK(pod_config_save_at(fd, &c));
         ASSERT_OK(pod_config_load_at(fd, &d));
@@ -57,6 +58,7 @@ TEST(roundtrip) {
         ASSERT_TRUE(d.network_host);
         ASSERT_EQ(d.capabilities_add, (UINT64_C(1) << 12) | (UINT64_C(1) << 21));
         ASSERT_EQ(d.capabilities_drop, UINT64_C(1) << 13);
+        ASSERT_EQ(d.uid_shift, 0x80000);
 
         pod_config_done(&c);
         pod_config_done(&d);
@@ -94,6 +96,27 @@ TEST(rejects) {
         ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"read_only\":1," BASE "}"), -EBADMSG);
         ASSERT_OK(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"network\":\"host\",\"capabilities_drop\":[\"cap_net_raw\"]," BASE "}"));
         ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"owner_uid\":0,\"created_usec\":1,\"auto_remove\":false,\"storage\":\"zfs\",\"environment\":[]}"), -EBADMSG);
+        /* A range must be 64K-aligned, fit below 2^32 and never start at host root. */
+        ASSERT_OK(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"uid_shift\":524288," BASE "}"));
+        ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"uid_shift\":0," BASE "}"), -EBADMSG);
+        ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"uid_shift\":524289," BASE "}"), -EBADMSG);
+        ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"uid_shift\":4294901760," BASE "}"), -EBADMSG);
+        ASSERT_EQ(parse("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"],\"uid_shift\":\"1\"," BASE "}"), -EBADMSG);
+}
+
+TEST(uid_shift_absent) {
+        _cleanup_json_ json_t *j = json_loads("{\"name\":\"a\",\"image\":\"b\",\"command\":[\"x\"]," BASE "}", 0, NULL);
+        json_t *o = NULL;
+        PodConfig c;
+
+        /* Pods made before user namespaces keep running without one. */
+        ASSERT_TRUE(j);
+        ASSERT_OK(pod_config_from_json(j, &c));
+        ASSERT_TRUE(c.uid_shift == UID_INVALID);
+        ASSERT_OK(pod_config_to_json(&c, &o));
+        ASSERT_TRUE(json_object_get(o, "uid_shift") == NULL);
+        json_decref(o);
+        pod_config_done(&c);
 }
 
 TEST(exit_info) {
@@ -121,6 +144,7 @@ TEST(exit_info) {
 int main(void) {
         RUN(roundtrip);
         RUN(rejects);
+        RUN(uid_shift_absent);
         RUN(exit_info);
         return 0;
 }

@@ -30,10 +30,20 @@ int overlay_options_build(const char *lowerdir, const char *upperdir, const char
         return 0;
 }
 
-int mount_setup_root(const char *name, const char *rootfs, const char *overlay_options, Stage1Message *failure) {
+int mount_setup_root(const char *name, const char *rootfs, const char *overlay_options, int tree_fd, Stage1Message *failure) {
         /* Slave, not private: the host's unmounts still reach us until the old root is gone. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return stage1_message_failed(failure, errno, "Failed to make the mounts of pod '%s' slaves: %m", name);
+
+        if (tree_fd >= 0) {
+                if (move_mount(tree_fd, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return stage1_message_failed(failure, errno, "Failed to attach the idmapped %s of pod '%s': %m",
+                                                     overlay_options ? "image" : "root", name);
+                /* Overlayfs stacks on its own lower layer: lowerdir was resolved to it first. */
+                if (overlay_options && mount("overlay", rootfs, "overlay", 0, overlay_options) < 0)
+                        return stage1_message_failed(failure, errno, "Failed to mount overlay for pod '%s': %m", name);
+                return 0;
+        }
 
         if (overlay_options) {
                 if (mount("overlay", rootfs, "overlay", 0, overlay_options) < 0)
@@ -322,7 +332,7 @@ static int mount_setup_protect(const char *name, const char *rootfs, int root_fd
         return 0;
 }
 
-int mount_setup_api(const char *name, const char *rootfs, Stage1Message *failure) {
+int mount_setup_api(const char *name, const char *rootfs, bool own_sysfs, Stage1Message *failure) {
         _cleanup_close_ int root_fd = -EBADF, dev_fd = -EBADF;
         int r;
 
@@ -340,6 +350,15 @@ int mount_setup_api(const char *name, const char *rootfs, Stage1Message *failure
 
                 if (asprintf(&target, "%s/%s", rootfs, m->path) < 0)
                         return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+                if (!own_sysfs && strcmp(m->path, "sys") == 0) {
+                        struct mount_attr a = { .attr_set = MOUNT_ATTR_PROTECT };
+
+                        /* Recursive: the host's submounts are locked to it in a user namespace. */
+                        if (mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+                            mount_setattr(AT_FDCWD, target, AT_SYMLINK_NOFOLLOW | AT_RECURSIVE, &a, sizeof a) < 0)
+                                return stage1_message_failed(failure, errno, "Failed to bind the host's /sys into pod '%s': %m", name);
+                        continue;
+                }
                 if (mount(m->type, target, m->type, m->flags, m->options) < 0)
                         return stage1_message_failed(failure, errno, "Failed to mount %s on /%s in pod '%s': %m", m->type, m->path, name);
 

@@ -15,14 +15,17 @@ int overlay_options_build(const char *lowerdir, const char *upperdir, const char
 
 /* Stops mount events from propagating back to the host, then mounts the pod's root on
  * rootfs: overlayfs with overlay_options, or, if that is NULL, a bind mount of rootfs onto
- * itself (a btrfs snapshot). */
-int mount_setup_root(const char *name, const char *rootfs, const char *overlay_options, Stage1Message *failure);
+ * itself (a btrfs snapshot). With a user namespace tree_fd is an idmapped detached mount,
+ * attached at rootfs first: the root itself (btrfs), or overlayfs' lower layer (overlay). */
+int mount_setup_root(const char *name, const char *rootfs, const char *overlay_options, int tree_fd, Stage1Message *failure);
 
 /* /proc (with /proc/sys read-only and the entries of protect_paths masked or read-only),
  * /sys (read-only), a minimal /dev with devpts, /dev/shm and /dev/mqueue, /run, /tmp and a
- * read-only /run/host/os-release below rootfs. Entries of protect_paths that this kernel
+ * read-only /run/host/os-release below rootfs. Without own_sysfs (a user namespace that
+ * does not own the network namespace cannot mount sysfs) /sys is the host's, bound
+ * read-only. Entries of protect_paths that this kernel
  * does not have are skipped; every other failure is fatal. */
-int mount_setup_api(const char *name, const char *rootfs, Stage1Message *failure);
+int mount_setup_api(const char *name, const char *rootfs, bool own_sysfs, Stage1Message *failure);
 
 /* Makes the mount of the pod's root read-only; the API file systems on it (/run, /tmp,
  * /dev/shm, ...) stay as they are. Call after mount_setup_api(), before the pivot. */

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "mount-setup.h"
@@ -230,9 +232,34 @@ _noreturn_ static void init_loop(int sock, int signal_fd, pid_t app) {
         }
 }
 
+/* Waits until the outer process wrote our maps, then becomes the pod's root. Until then
+ * we are the host's root with no UID of this namespace. */
+static int init_enter_userns(const PodInit *p, int *ret_tree_fd, Stage1Message *failure) {
+        Stage1Message m;
+        size_t n_fds = 0;
+        int fd = -EBADF, r;
+
+        r = stage1_message_receive(p->socket, &m, &fd, 1, &n_fds);
+        if (r <= 0)
+                _exit(EXIT_FAILURE);
+        if (m.type != STAGE1_MESSAGE_MAPPED || n_fds != 1)
+                return stage1_message_failed(failure, EBADMSG, "Expected the idmapped root of pod '%s'.", p->name);
+
+        /* As the host's root we still pass the pod's directory (0700, root's); the pod's
+         * root could not, so the paths from here on are relative to it. */
+        if (chdir(p->pod_dir) < 0)
+                return stage1_message_failed(failure, errno, "Failed to enter %s: %m", p->pod_dir);
+
+        if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                return stage1_message_failed(failure, errno, "Failed to become root in the user namespace of pod '%s': %m", p->name);
+
+        *ret_tree_fd = fd;
+        return 0;
+}
+
 int pod_init_main(void *userdata) {
         const PodInit *p = userdata;
-        int sock = p->socket, fds[STAGE1_FDS_MAX], signal_fd, r;
+        int sock = p->socket, fds[STAGE1_FDS_MAX], signal_fd, tree_fd = -EBADF, r;
         Stage1Message m, failure;
         size_t n_fds = 0;
         sigset_t ss;
@@ -248,11 +275,18 @@ int pod_init_main(void *userdata) {
         }
         saved_umask = umask(0);
 
-        if (mount_setup_root(p->name, p->rootfs, p->overlay_options, &failure) < 0 ||
-            mount_setup_api(p->name, p->rootfs, &failure) < 0 ||
+        if (p->private_users) {
+                r = init_enter_userns(p, &tree_fd, &failure);
+                if (r < 0)
+                        init_fail(sock, &failure);
+        }
+
+        if (mount_setup_root(p->name, p->rootfs, p->overlay_options, tree_fd, &failure) < 0 ||
+            mount_setup_api(p->name, p->rootfs, !p->private_users || p->private_network, &failure) < 0 ||
             (p->read_only && mount_setup_read_only(p->name, p->rootfs, &failure) < 0) ||
             mount_setup_pivot(p->name, p->rootfs, &failure) < 0)
                 init_fail(sock, &failure);
+        tree_fd = safe_close(tree_fd);
         if (sethostname(p->name, strlen(p->name)) < 0) {
                 (void) stage1_message_failed(&failure, errno, "Failed to set the hostname of pod '%s': %m", p->name);
                 init_fail(sock, &failure);

@@ -13,6 +13,8 @@
 
 typedef struct PodInit {
         const char *name;
+        const char *pod_dir;         /* with a user namespace: rootfs and the overlay's paths are relative to it */
+        bool private_users;          /* in a new user namespace: wait for MAPPED first */
         const char *rootfs;          /* the pod's root, as a host path */
         const char *overlay_options; /* NULL if rootfs is a btrfs snapshot */
         char **command;              /* looked up in the pod's PATH */

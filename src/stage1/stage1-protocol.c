@@ -14,6 +14,7 @@ static const char *const stage1_message_type_table[_STAGE1_MESSAGE_TYPE_MAX] = {
         [STAGE1_MESSAGE_STARTED] = "started",
         [STAGE1_MESSAGE_FAILED] = "failed",
         [STAGE1_MESSAGE_EXITED] = "exited",
+        [STAGE1_MESSAGE_MAPPED] = "mapped",
 };
 
 const char *stage1_message_type_to_string(Stage1MessageType t) {

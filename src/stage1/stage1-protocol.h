@@ -17,6 +17,8 @@ typedef enum Stage1MessageType {
         STAGE1_MESSAGE_STARTED, /* init → outer: the app was executed */
         STAGE1_MESSAGE_FAILED,  /* init → outer: setup or exec failed; error and text say why */
         STAGE1_MESSAGE_EXITED,  /* init → outer: the app ended; status is its wait status */
+        STAGE1_MESSAGE_MAPPED,  /* outer → init: the user namespace's maps are written; carries
+                                 * the idmapped root (btrfs) or image (overlay) as a detached mount */
         _STAGE1_MESSAGE_TYPE_MAX,
         _STAGE1_MESSAGE_TYPE_INVALID = -EINVAL,
 } Stage1MessageType;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -16,6 +17,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-login.h>
+
+#include <libmount.h>
 
 #include "caps.h"
 #include "fileio.h"
@@ -138,7 +141,16 @@ static int stage1_prepare(Stage1 *s) {
                         return stage1_fail(s, errno, "Failed to mount overlay for pod '%s': image '%s': %m",
                                            s->name, s->config.image);
 
-                r = overlay_options_build(lower, upper, work, &s->overlay_options);
+                if (s->config.uid_shift != UID_INVALID) {
+                        /* The init attaches the idmapped image on rootfs/ and mounts overlayfs
+                         * over it; it resolves these relative to the pod's directory, which
+                         * only the host's root may enter. The pod's root cannot set trusted.*
+                         * xattrs: overlayfs keeps its own in user.*. */
+                        r = overlay_options_build(POD_ROOTFS_DIR, POD_UPPER_DIR, POD_WORK_DIR, &s->overlay_options);
+                        if (r >= 0 && mnt_optstr_append_option(&s->overlay_options, "userxattr", NULL) < 0)
+                                r = -ENOMEM;
+                } else
+                        r = overlay_options_build(lower, upper, work, &s->overlay_options);
                 if (r < 0)
                         return stage1_fail(s, r, "Failed to build the overlay options of pod '%s': %m", s->name);
         }
@@ -160,7 +172,10 @@ static int stage1_clone(Stage1 *s) {
 
         init = (PodInit) {
                 .name = s->name,
-                .rootfs = s->rootfs,
+                .pod_dir = s->pod_dir,
+                .private_users = s->config.uid_shift != UID_INVALID,
+                /* Relative to pod_dir, see init_enter_userns(). */
+                .rootfs = s->config.uid_shift != UID_INVALID ? POD_ROOTFS_DIR : s->rootfs,
                 .overlay_options = s->overlay_options,
                 .command = s->config.command,
                 .environment = s->environment,
@@ -174,6 +189,9 @@ static int stage1_clone(Stage1 *s) {
         flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
         if (init.private_network)
                 flags |= CLONE_NEWNET;
+        /* Created first, so it owns the others. */
+        if (init.private_users)
+                flags |= CLONE_NEWUSER;
 
         stack = mmap(NULL, POD_INIT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED)
@@ -189,6 +207,65 @@ static int stage1_clone(Stage1 *s) {
         (void) munmap(stack, POD_INIT_STACK_SIZE);
 
         s->pid = pid;
+        return 0;
+}
+
+static int write_map(pid_t pid, const char *file, uint32_t shift) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char map[64];
+        int n;
+
+        if (asprintf(&path, "/proc/%d/%s", (int) pid, file) < 0)
+                return -ENOMEM;
+        n = snprintf(map, sizeof map, "0 %" PRIu32 " %" PRIu32 "\n", shift, POD_UID_RANGE_SIZE);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, map, (size_t) n) != n)
+                return -errno;
+        return 0;
+}
+
+/* Maps the init's user namespace to the pod's range and hands it its root (btrfs) or
+ * image (overlay) as a detached mount idmapped to that namespace: the tree on disk stays
+ * as it is, no chown. The init waits for this before anything else. */
+static int stage1_map_users(Stage1 *s) {
+        _cleanup_free_ char *ns = NULL, *image = NULL;
+        _cleanup_close_ int userns_fd = -EBADF, tree_fd = -EBADF;
+        Stage1Message m = { .type = STAGE1_MESSAGE_MAPPED };
+        /* Private: a clone joins its source's peer group, and the mounts the init stacks
+         * on it would propagate back onto the host's tree. */
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .propagation = MS_PRIVATE };
+        const char *source;
+        int r;
+
+        r = write_map(s->pid, "uid_map", s->config.uid_shift);
+        if (r >= 0)
+                r = write_map(s->pid, "gid_map", s->config.uid_shift);
+        if (r < 0)
+                return stage1_fail(s, r, "Failed to map the user namespace of pod '%s' to %" PRIu32 ": %m",
+                                   s->name, s->config.uid_shift);
+
+        if (asprintf(&ns, "/proc/%d/ns/user", (int) s->pid) < 0 ||
+            asprintf(&image, PODCTL_IMAGES_DIR "/%s", s->config.image) < 0)
+                return stage1_fail(s, ENOMEM, "Out of memory.");
+        userns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+        if (userns_fd < 0)
+                return stage1_fail(s, errno, "Failed to open the user namespace of pod '%s': %m", s->name);
+
+        source = s->config.storage == STORAGE_OVERLAY ? image : s->rootfs;
+        tree_fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree_fd < 0)
+                return stage1_fail(s, errno, "Failed to clone the mount of %s for pod '%s': %m", source, s->name);
+        attr.userns_fd = (uint64_t) userns_fd;
+        if (mount_setattr(tree_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+                return stage1_fail(s, errno, "Failed to idmap %s for pod '%s': %m", source, s->name);
+
+        r = stage1_message_send(s->socket, &m, &tree_fd, 1);
+        /* On EPIPE the init is gone; stage1_expect() finds out why. */
+        if (r < 0 && r != -EPIPE)
+                return stage1_fail(s, r, "Failed to hand pod '%s' its root: %m", s->name);
         return 0;
 }
 
@@ -358,6 +435,11 @@ static int stage1_start(Stage1 *s) {
         r = stage1_clone(s);
         if (r < 0)
                 return r;
+        if (s->config.uid_shift != UID_INVALID) {
+                r = stage1_map_users(s);
+                if (r < 0)
+                        return r;
+        }
 
         in_unit = running_in_own_unit(s->name);
 
