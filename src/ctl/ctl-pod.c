@@ -38,17 +38,6 @@ static json_t *json_limit(uint64_t v) {
         return v == LIMIT_UNSET ? json_null() : json_integer((json_int_t) v);
 }
 
-static json_t *json_strv(char * const *l) {
-        json_t *a = json_array();
-
-        for (size_t i = 0; a && l && l[i]; i++)
-                if (json_array_append_new(a, json_string(l[i])) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        return a;
-}
-
 /* "list" */
 
 static int read_pod_row(sd_bus_message *reply, Table *table) {
@@ -218,8 +207,8 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                       "slice", json_string_or_null(p->slice),
                       "leader", (json_int_t) p->leader,
                       "created_usec", (json_int_t) p->created_usec,
-                      "command", json_strv(p->command),
-                      "environment", json_strv(p->environment),
+                      "command", strv_to_json(p->command),
+                      "environment", strv_to_json(p->environment),
                       "working_directory", json_string_or_null(p->working_directory),
                       "storage", json_string_or_null(p->storage),
                       "root_directory", json_string_or_null(p->root_directory),
@@ -227,8 +216,8 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                       "read_only", p->read_only,
                       "network", json_string_or_null(p->network),
                       "uid_shift", p->uid_shift != UID_INVALID ? json_integer((json_int_t) p->uid_shift) : json_null(),
-                      "capabilities_add", json_strv(p->capabilities_add),
-                      "capabilities_drop", json_strv(p->capabilities_drop),
+                      "capabilities_add", strv_to_json(p->capabilities_add),
+                      "capabilities_drop", strv_to_json(p->capabilities_drop),
                       "memory_max", json_limit(p->memory_max),
                       "cpu_quota_per_sec_usec", json_limit(p->cpu_quota_per_sec_usec),
                       "tasks_max", json_limit(p->tasks_max),

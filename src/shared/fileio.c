@@ -85,6 +85,19 @@ int json_write_atomic_at(int dir_fd, const char *name, json_t *j) {
         return write_file_atomic_at(dir_fd, name, line, (size_t) n, 0644);
 }
 
+json_t *strv_to_json(char * const *l) {
+        json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; l && l[i]; i++)
+                if (json_array_append_new(a, json_string(l[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
 int json_read_at(int dir_fd, const char *name, json_t **ret) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;

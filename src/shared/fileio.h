@@ -24,6 +24,8 @@ int hidden_name(const char *prefix, const char *name, char **ret);
 #define JSON_FILE_MAX (1024 * 1024)
 
 int json_write_atomic_at(int dir_fd, const char *name, json_t *j);
+/* A JSON array of the strings of l (NULL is the empty array); NULL on OOM. */
+json_t *strv_to_json(char * const *l);
 /* Duplicate keys are rejected. Returns -ENOENT if missing, -EBADMSG if malformed. */
 int json_read_at(int dir_fd, const char *name, json_t **ret);
 

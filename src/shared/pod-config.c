@@ -66,19 +66,6 @@ void pod_config_done(PodConfig *c) {
         pod_config_init(c);
 }
 
-static json_t *strv_to_json(char * const *l) {
-        json_t *a = json_array();
-
-        if (!a)
-                return NULL;
-        for (size_t i = 0; l && l[i]; i++)
-                if (json_array_append_new(a, json_string(l[i])) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        return a;
-}
-
 static int strv_from_json(json_t *a, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         size_t i;
