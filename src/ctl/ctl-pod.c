@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "fileio.h"
 #include "log.h"
+#include "name.h"
 #include "parse.h"
 #include "paths.h"
 #include "pod-config.h"
@@ -21,10 +22,6 @@
 
 /* Right-aligned labels of "podctl status", as machinectl status lays them out. */
 #define STATUS_LABEL_WIDTH 10
-
-static bool streq_ptr(const char *a, const char *b) {
-        return a && b && strcmp(a, b) == 0;
-}
 
 static bool isempty(const char *s) {
         return !s || !*s;
@@ -79,6 +76,14 @@ int verb_list(int argc, char *argv[]) {
 
 /* "status" */
 
+typedef struct AppInfo {
+        char *name;
+        char *image;
+        char **command;
+        char *exit_code; /* empty until the pod ended */
+        int32_t exit_status;
+} AppInfo;
+
 typedef struct PodInfo {
         char *name;
         char *state;
@@ -107,7 +112,75 @@ typedef struct PodInfo {
         uint64_t cpu_quota_per_sec_usec;
         uint64_t tasks_max;
         uint64_t io_weight;
+        char *exit_policy;
+        char *uid_mapping;
+        AppInfo *apps;
+        size_t n_apps;
 } PodInfo;
+
+static void app_infos_free(AppInfo *apps, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(apps[i].name);
+                free(apps[i].image);
+                strv_free(apps[i].command);
+                free(apps[i].exit_code);
+        }
+        free(apps);
+}
+
+/* The Apps property, a(ssassi), into the PodInfo dest points to. */
+static int read_apps_property(sd_bus_message *m, void *dest) {
+        PodInfo *info = dest;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a(ssassi)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "(ssassi)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', "ssassi")) > 0) {
+                const char *name, *image, *code;
+                AppInfo *a;
+
+                /* The service has at most POD_APPS_MAX; a longer list is not its. */
+                if (info->n_apps >= POD_APPS_MAX)
+                        return -EBADMSG;
+                a = reallocarray(info->apps, info->n_apps + 1, sizeof(AppInfo));
+                if (!a)
+                        return -ENOMEM;
+                info->apps = a;
+                a = info->apps + info->n_apps;
+                *a = (AppInfo) {};
+                info->n_apps++;
+
+                r = sd_bus_message_read(m, "ss", &name, &image);
+                if (r < 0)
+                        return r;
+                a->name = strdup(name);
+                a->image = strdup(image);
+                if (!a->name || !a->image)
+                        return -ENOMEM;
+                r = sd_bus_message_read_strv(m, &a->command);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read(m, "si", &code, &a->exit_status);
+                if (r < 0)
+                        return r;
+                a->exit_code = strdup(code);
+                if (!a->exit_code)
+                        return -ENOMEM;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
 
 static void pod_info_done(PodInfo *p) {
         free(p->name);
@@ -125,6 +198,9 @@ static void pod_info_done(PodInfo *p) {
         free(p->network);
         strv_free(p->capabilities_add);
         strv_free(p->capabilities_drop);
+        free(p->exit_policy);
+        free(p->uid_mapping);
+        app_infos_free(p->apps, p->n_apps);
 }
 
 static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_error *error) {
@@ -161,6 +237,9 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
                 { "ExitStatus",         'i', &info->exit_status            },
                 { "ExitMessage",        's', &info->exit_message           },
                 { "FinishedAt",         't', &info->finished_usec          },
+                { "ExitPolicy",         's', &info->exit_policy            },
+                { "UIDMapping",         's', &info->uid_mapping            },
+                { "Apps",               'f', info, read_apps_property      },
                 {}
         };
 
@@ -190,6 +269,25 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
                         return sd_bus_error_set_errno(error, -ENOMEM);
         }
         return 0;
+}
+
+static json_t *app_infos_to_json(const AppInfo *apps, size_t n) {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < n; i++) {
+                bool e = !isempty(apps[i].exit_code);
+
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}",
+                                                       "name", apps[i].name,
+                                                       "image", apps[i].image,
+                                                       "command", strv_to_json(apps[i].command),
+                                                       "exit_code", json_string_or_null(apps[i].exit_code),
+                                                       "exit_status", e ? json_integer(apps[i].exit_status) : json_null())) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
 }
 
 static int pod_info_to_json(const PodInfo *p, json_t **ret) {
@@ -228,12 +326,54 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                       "finished_usec", p->finished_usec > 0 ? json_integer((json_int_t) p->finished_usec) : json_null());
         if (!j)
                 return -ENOMEM;
+        if (json_object_set_new(j, "exit_policy", json_string_or_null(p->exit_policy)) < 0 ||
+            json_object_set_new(j, "uid_mapping", json_string_or_null(p->uid_mapping)) < 0 ||
+            json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps)) < 0) {
+                json_decref(j);
+                return -ENOMEM;
+        }
         *ret = j;
         return 0;
 }
 
 static void print_field(const char *label, const char *value) {
         printf("%*s %s\n", STATUS_LABEL_WIDTH, label, isempty(value) ? "-" : value);
+}
+
+/* "exited, status=0", "killed, signal=TERM", "start-failed: MESSAGE". */
+static void format_exit(char *buf, size_t size, const char *code, int32_t status, const char *message) {
+        const char *sig = signal_to_string(status);
+
+        if (streq_ptr(code, "exited"))
+                snprintf(buf, size, "exited, status=%" PRIi32, status);
+        else if (streq_ptr(code, "killed") || streq_ptr(code, "dumped")) {
+                if (sig)
+                        snprintf(buf, size, "%s, signal=%s", code, sig);
+                else
+                        snprintf(buf, size, "%s, signal=%" PRIi32, code, status);
+        } else if (streq_ptr(code, "start-failed"))
+                snprintf(buf, size, "start-failed: %s", !isempty(message) ? message : strerror(status));
+        else
+                snprintf(buf, size, "%s, status=%" PRIi32, code, status);
+}
+
+/* One line per app: NAME (IMAGE): COMMAND [exit]. */
+static void print_apps(const PodInfo *p) {
+        print_field("Policy:", p->exit_policy);
+        for (size_t i = 0; i < p->n_apps; i++) {
+                const AppInfo *a = p->apps + i;
+                _cleanup_free_ char *command = format_command(a->command), *line = NULL;
+                char exit[512] = "";
+
+                if (!isempty(a->exit_code)) {
+                        exit[0] = ';';
+                        exit[1] = ' ';
+                        format_exit(exit + 2, sizeof exit - 2, a->exit_code, a->exit_status, NULL);
+                }
+                if (asprintf(&line, "%s (%s): %s%s", a->name, a->image, command ?: "-", exit) < 0)
+                        return (void) log_oom();
+                print_field(i == 0 ? "Apps:" : "", line);
+        }
 }
 
 static void pod_info_print(const PodInfo *p) {
@@ -268,8 +408,12 @@ static void pod_info_print(const PodInfo *p) {
         }
 
         print_field("Created:", format_timestamp(buf, sizeof(buf), p->created_usec));
-        command = format_command(p->command);
-        print_field("Command:", command);
+        if (p->n_apps > 1)
+                print_apps(p);
+        else {
+                command = format_command(p->command);
+                print_field("Command:", command);
+        }
         print_field("Storage:", p->storage);
         if (p->read_only) {
                 _cleanup_free_ char *root = NULL;
@@ -281,9 +425,10 @@ static void pod_info_print(const PodInfo *p) {
                 print_field("Root:", p->root_directory);
         print_field("Network:", p->network);
         if (p->uid_shift != UID_INVALID) {
-                char range[64];
+                char range[128];
 
-                snprintf(range, sizeof range, "%" PRIu32 "-%" PRIu32, p->uid_shift, p->uid_shift + (POD_UID_RANGE_SIZE - 1));
+                snprintf(range, sizeof range, "%" PRIu32 "-%" PRIu32 "%s", p->uid_shift, p->uid_shift + (POD_UID_RANGE_SIZE - 1),
+                         streq_ptr(p->uid_mapping, "chown") ? " (chowned copy: the file system cannot idmap)" : "");
                 print_field("UID range:", range);
         } else
                 print_field("UID range:", "none (host's root)");
@@ -319,20 +464,8 @@ static void pod_info_print(const PodInfo *p) {
 
         if (!isempty(p->exit_code)) {
                 char exit[512];
-                const char *sig = signal_to_string(p->exit_status);
 
-                if (streq_ptr(p->exit_code, "exited"))
-                        snprintf(exit, sizeof(exit), "exited, status=%" PRIi32, p->exit_status);
-                else if (streq_ptr(p->exit_code, "killed") || streq_ptr(p->exit_code, "dumped")) {
-                        if (sig)
-                                snprintf(exit, sizeof(exit), "%s, signal=%s", p->exit_code, sig);
-                        else
-                                snprintf(exit, sizeof(exit), "%s, signal=%" PRIi32, p->exit_code, p->exit_status);
-                } else if (streq_ptr(p->exit_code, "start-failed"))
-                        snprintf(exit, sizeof(exit), "start-failed: %s",
-                                 !isempty(p->exit_message) ? p->exit_message : strerror(p->exit_status));
-                else
-                        snprintf(exit, sizeof(exit), "%s, status=%" PRIi32, p->exit_code, p->exit_status);
+                format_exit(exit, sizeof exit, p->exit_code, p->exit_status, p->exit_message);
                 print_field("Exit:", exit);
         }
 }
@@ -420,12 +553,141 @@ typedef struct CreateArgs {
 
         const char *image;
         char **command; /* points into argv */
+
+        /* A pod of several apps: from --app and --pod-file, in that order; then the
+         * CreatePodWithApps call is used. name, image, command, environment,
+         * working_directory of each; exit_policy. */
+        PodConfig pod;
+        bool exit_policy_set;
+        const char *pod_file;
 } CreateArgs;
 
 static void create_args_done(CreateArgs *a) {
         strv_free(a->environment);
         strv_free(a->capabilities_add);
         strv_free(a->capabilities_drop);
+        pod_config_done(&a->pod);
+}
+
+/* An app of IMAGE named after it: "busybox", then "busybox-2"... */
+static int create_args_add_app(CreateArgs *a, const char *image, char **command) {
+        _cleanup_(pod_app_done) PodApp app = {};
+        int r;
+
+        if (!name_is_valid(image))
+                return log_error_errno(EINVAL, "Invalid image name '%s'.", image);
+        app.image = strdup(image);
+        if (!app.image)
+                return log_oom();
+        if (command) {
+                app.command = strv_copy(command);
+                if (!app.command)
+                        return log_oom();
+        }
+
+        for (unsigned n = 1;; n++) {
+                free(app.name);
+                if (n == 1)
+                        app.name = strdup(image);
+                else if (asprintf(&app.name, "%.60s-%u", image, n) < 0)
+                        app.name = NULL;
+                if (!app.name)
+                        return log_oom();
+                r = pod_config_add_app(&a->pod, &app);
+                if (r != -EEXIST)
+                        break;
+        }
+        if (r == -E2BIG)
+                return log_error_errno(r, "Too many apps, a pod has at most %d.", POD_APPS_MAX);
+        if (r < 0)
+                return log_oom();
+        return 0;
+}
+
+/* --pod-file: {"name": ..., "exit_policy": ..., "apps": [{"name", "image", "command",
+ * "environment", "working_directory"}, ...]}, the apps as pod.json has them. */
+static int create_args_load_pod_file(CreateArgs *a) {
+        _cleanup_json_ json_t *j = NULL;
+        json_error_t e;
+        json_t *apps, *v;
+        const char *s;
+        size_t i;
+        int r;
+
+        j = json_load_file(a->pod_file, JSON_REJECT_DUPLICATES, &e);
+        if (!j && e.line < 0)
+                return log_error_errno(errno > 0 ? errno : EIO, "Failed to read pod file %s: %m", a->pod_file);
+        if (!j)
+                return log_error_errno(EINVAL, "Failed to parse pod file %s: line %d: %s", a->pod_file, e.line, e.text);
+        if (!json_is_object(j))
+                return log_error_errno(EINVAL, "Pod file %s is not a JSON object.", a->pod_file);
+
+        json_object_foreach(j, s, v)
+                if (!STR_IN_SET(s, "name", "exit_policy", "apps"))
+                        return log_error_errno(EINVAL, "Pod file %s: unknown key '%s'.", a->pod_file, s);
+
+        v = json_object_get(j, "name");
+        if (v) {
+                if (!json_is_string(v) || !name_is_valid(json_string_value(v)))
+                        return log_error_errno(EINVAL, "Pod file %s: invalid name.", a->pod_file);
+                /* --name wins. */
+                if (!a->name) {
+                        a->pod.name = strdup(json_string_value(v));
+                        if (!a->pod.name)
+                                return log_oom();
+                        a->name = a->pod.name;
+                }
+        }
+        v = json_object_get(j, "exit_policy");
+        if (v && !a->exit_policy_set) {
+                a->pod.exit_policy = exit_policy_from_string(json_string_value(v));
+                if (a->pod.exit_policy < 0)
+                        return log_error_errno(EINVAL, "Pod file %s: invalid exit_policy, expected 'all', 'any' or 'failure'.",
+                                               a->pod_file);
+                a->exit_policy_set = true;
+        }
+
+        apps = json_object_get(j, "apps");
+        if (!json_is_array(apps) || json_array_size(apps) == 0)
+                return log_error_errno(EINVAL, "Pod file %s: \"apps\" must be a non-empty array.", a->pod_file);
+        json_array_foreach(apps, i, v) {
+                _cleanup_(pod_app_done) PodApp app = {};
+                const char *name = NULL, *image = NULL, *wd = NULL;
+                json_t *command = NULL, *env = NULL;
+
+                if (json_unpack_ex(v, &e, JSON_STRICT, "{s?s, s:s, s?o, s?o, s?s}", "name", &name, "image", &image,
+                                   "command", &command, "environment", &env, "working_directory", &wd) < 0)
+                        return log_error_errno(EINVAL, "Pod file %s: app %zu: %s", a->pod_file, i + 1, e.text);
+
+                r = create_args_add_app(a, image, NULL);
+                if (r < 0)
+                        return r;
+                PodApp *added = a->pod.apps + a->pod.n_apps - 1;
+                if (name) {
+                        if (!name_is_valid(name))
+                                return log_error_errno(EINVAL, "Pod file %s: invalid app name '%s'.", a->pod_file, name);
+                        for (size_t k = 0; k + 1 < a->pod.n_apps; k++)
+                                if (streq(a->pod.apps[k].name, name))
+                                        return log_error_errno(EEXIST, "Pod file %s: app '%s' appears twice.", a->pod_file, name);
+                        free(added->name);
+                        added->name = strdup(name);
+                        if (!added->name)
+                                return log_oom();
+                }
+                if ((command && strv_from_json(command, &added->command) < 0) ||
+                    (env && strv_from_json(env, &added->environment) < 0))
+                        return log_error_errno(EINVAL, "Pod file %s: app %zu: command and environment must be arrays of strings.",
+                                               a->pod_file, i + 1);
+                if (wd) {
+                        if (wd[0] != '/')
+                                return log_error_errno(EINVAL, "Pod file %s: working directory '%s' is not an absolute path.",
+                                                       a->pod_file, wd);
+                        added->working_directory = strdup(wd);
+                        if (!added->working_directory)
+                                return log_oom();
+                }
+        }
+        return 0;
 }
 
 enum {
@@ -442,6 +704,9 @@ enum {
         ARG_CAPS_DROP,
         ARG_SIGNAL,
         ARG_KILL_WHOM,
+        ARG_APP,
+        ARG_POD_FILE,
+        ARG_EXIT_POLICY,
 };
 
 static int parse_create_option(int c, const char *arg, void *userdata) {
@@ -526,9 +791,67 @@ static int parse_create_option(int c, const char *arg, void *userdata) {
         case 'd':
                 a->detach = true;
                 return 1;
+        case ARG_APP:
+                return create_args_add_app(a, arg, NULL) < 0 ? -EINVAL : 1;
+        case ARG_POD_FILE:
+                a->pod_file = arg;
+                return 1;
+        case ARG_EXIT_POLICY:
+                a->pod.exit_policy = exit_policy_from_string(arg);
+                if (a->pod.exit_policy < 0)
+                        return log_error_errno(EINVAL, "Invalid exit policy '%s', expected 'all', 'any' or 'failure'.", arg);
+                a->exit_policy_set = true;
+                return 1;
         default:
                 return 0;
         }
+}
+
+/* After the options: with --app, what follows is the last app's command, up to the next
+ * "--app IMAGE" (or "--app=IMAGE"), and so on; without, IMAGE [COMMAND...]. */
+static int create_args_split_apps(CreateArgs *a, const char *verb, char **args) {
+        size_t n = strv_length(args);
+        int r;
+
+        if (a->pod.n_apps == 0) {
+                if (n == 0 && a->pod_file)
+                        return 0;
+                if (n == 0)
+                        return log_error_errno(EINVAL, "'%s' needs an image name, --app or --pod-file.", verb);
+                if (a->pod_file)
+                        return log_error_errno(EINVAL, "An image and --pod-file cannot be combined; use --app.");
+                a->image = args[0];
+                a->command = args + 1;
+                return 0;
+        }
+
+        for (size_t i = 0; i < n;) {
+                PodApp *last = a->pod.apps + a->pod.n_apps - 1;
+                size_t k = i;
+                const char *image;
+
+                while (k < n && !streq(args[k], "--app") && !startswith(args[k], "--app="))
+                        k++;
+                for (size_t j = i; j < k; j++)
+                        if (strv_extend(&last->command, args[j]) < 0)
+                                return log_oom();
+                if (k >= n)
+                        break;
+
+                if (streq(args[k], "--app")) {
+                        if (k + 1 >= n)
+                                return log_error_errno(EINVAL, "--app needs an image name.");
+                        image = args[k + 1];
+                        i = k + 2;
+                } else {
+                        image = args[k] + strlen("--app=");
+                        i = k + 1;
+                }
+                r = create_args_add_app(a, image, NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
@@ -548,6 +871,9 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
                 { "caps-add",  required_argument, NULL, ARG_CAPS_ADD  },
                 { "caps-drop", required_argument, NULL, ARG_CAPS_DROP },
+                { "app",       required_argument, NULL, ARG_APP       },
+                { "pod-file",  required_argument, NULL, ARG_POD_FILE  },
+                { "exit-policy", required_argument, NULL, ARG_EXIT_POLICY },
                 {}
         };
         const VerbSyntax syntax = {
@@ -555,9 +881,8 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 .short_options = run ? "+:" COMMON_SHORT_OPTIONS "e:w:d" : "+:" COMMON_SHORT_OPTIONS "e:w:",
                 .options = options,
                 .parse_option = parse_create_option,
-                .min_args = 1,
+                .min_args = 0,
                 .max_args = -1,
-                .what = "an image name",
         };
         int i, r;
 
@@ -568,13 +893,20 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 .io_weight = LIMIT_UNSET,
                 .private_users = -1,
         };
+        pod_config_init(&a->pod);
 
         r = parse_verb_syntax(argc, argv, &syntax, a, &i);
         if (r <= 0)
                 return r;
 
-        a->image = argv[i];
-        a->command = argv + i + 1;
+        r = create_args_split_apps(a, argv[0], argv + i);
+        if (r < 0)
+                return r;
+        if (a->pod_file) {
+                r = create_args_load_pod_file(a);
+                if (r < 0)
+                        return r;
+        }
         return 1;
 }
 
@@ -599,31 +931,93 @@ static int append_strv_option(sd_bus_message *m, const char *key, char **l) {
         return r;
 }
 
+/* One app's options: those of the command line for every app, then the app's own. */
+static int append_app_options(sd_bus_message *m, const CreateArgs *a, const PodApp *app) {
+        _cleanup_strv_free_ char **env = NULL;
+        const char *wd = app && app->working_directory ? app->working_directory : a->working_directory;
+        int r;
+
+        env = strv_copy(a->environment);
+        if (!env && a->environment)
+                return -ENOMEM;
+        for (char **e = app ? app->environment : NULL; e && *e; e++)
+                if (strv_extend(&env, *e) < 0)
+                        return -ENOMEM;
+
+        r = append_strv_option(m, "Environment", env);
+        if (r < 0)
+                return r;
+        if (wd) {
+                r = sd_bus_message_append(m, "{sv}", "WorkingDirectory", "s", wd);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The apps of CreatePodWithApps, a(ssasa{sv}). */
+static int append_apps(sd_bus_message *m, const CreateArgs *a) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(ssasa{sv})");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a->pod.n_apps; i++) {
+                const PodApp *app = a->pod.apps + i;
+
+                r = sd_bus_message_open_container(m, 'r', "ssasa{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ss", app->name, app->image);
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, app->command);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0)
+                        r = append_app_options(m, a, app);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
 static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        bool with_apps = a->pod.n_apps > 0;
+        const char *method = with_apps ? "CreatePodWithApps" : "CreatePod";
         const char *name, *path;
         char *n;
         int r;
 
-        r = bus_new_manager_call(bus, "CreatePod", &m);
+        r = bus_new_manager_call(bus, method, &m);
         if (r < 0)
                 goto fail;
-        r = sd_bus_message_append(m, "ss", a->name ?: "", a->image);
-        if (r < 0)
-                goto fail;
-        r = sd_bus_message_append_strv(m, a->command);
+        if (with_apps) {
+                r = sd_bus_message_append(m, "s", a->name ?: "");
+                if (r >= 0)
+                        r = append_apps(m, a);
+        } else {
+                r = sd_bus_message_append(m, "ss", a->name ?: "", a->image);
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, a->command);
+        }
         if (r < 0)
                 goto fail;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r < 0)
                 goto fail;
-        r = append_strv_option(m, "Environment", a->environment);
-        if (r < 0)
-                goto fail;
-        if (a->working_directory) {
-                r = sd_bus_message_append(m, "{sv}", "WorkingDirectory", "s", a->working_directory);
+        if (!with_apps) {
+                r = append_app_options(m, a, NULL);
+                if (r < 0)
+                        goto fail;
+        }
+        if (a->exit_policy_set) {
+                r = sd_bus_message_append(m, "{sv}", "ExitPolicy", "s", exit_policy_to_string(a->pod.exit_policy));
                 if (r < 0)
                         goto fail;
         }
@@ -677,12 +1071,13 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
         if (r < 0) {
                 if (a->name)
                         return log_bus_error(r, &error, "Failed to create pod '%s'", a->name);
-                return log_bus_error(r, &error, "Failed to create pod from image '%s'", a->image);
+                return log_bus_error(r, &error, "Failed to create pod from image '%s'",
+                                     with_apps ? a->pod.apps[0].image : a->image);
         }
 
         r = sd_bus_message_read(reply, "so", &name, &path);
         if (r < 0)
-                return log_error_errno(r, "Failed to parse reply of CreatePod: %m");
+                return log_error_errno(r, "Failed to parse reply of %s: %m", method);
 
         n = strdup(name);
         if (!n)
@@ -691,7 +1086,7 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
         return 0;
 
 fail:
-        return log_error_errno(r, "Failed to build CreatePod call: %m");
+        return log_error_errno(r, "Failed to build %s call: %m", method);
 }
 
 /* "create" and "run" alike: parses argv into *a, connects and creates the pod. Returns 1 with

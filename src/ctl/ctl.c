@@ -352,6 +352,8 @@ static int read_property(sd_bus_message *m, const BusProperty *p) {
                 if (r < 0)
                         return r;
                 return sd_bus_message_exit_container(m);
+        case 'f':
+                return p->read(m, p->dest);
         default:
                 return -EINVAL;
         }

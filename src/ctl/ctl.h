@@ -122,8 +122,9 @@ int log_bus_error(int r, const sd_bus_error *error, const char *format, ...) _pr
 /* Reads an a{sv} property dictionary into the destinations of map. */
 typedef struct BusProperty {
         const char *name;
-        char type;  /* 's', 'b', 'u', 'i', 't' or 'a' (as) */
-        void *dest; /* char**, bool*, uint32_t*, int32_t*, uint64_t*, char*** */
+        char type;  /* 's', 'b', 'u', 'i', 't', 'a' (as), or 'f': read() reads the variant */
+        void *dest; /* char**, bool*, uint32_t*, int32_t*, uint64_t*, char***, or read()'s */
+        int (*read)(sd_bus_message *m, void *dest);
 } BusProperty;
 
 int bus_read_properties(sd_bus_message *m, const BusProperty *map);

@@ -42,3 +42,30 @@ int bus_read_strv_bounded(sd_bus_message *m, size_t max, size_t max_len, char **
         *ret = TAKE_PTR(l);
         return 0;
 }
+
+int bus_read_options(sd_bus_message *m, const char *what, BusOptionHandler handler, void *userdata, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                r = handler(m, key, userdata, error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Unknown option '%.80s'%s%s.", key,
+                                                 what ? " of " : "", what ?: "");
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}

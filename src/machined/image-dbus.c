@@ -67,12 +67,12 @@ int bus_image_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *err
 
                 /* With force, the pods go first, but never a running one. */
                 for (Pod *p = manager->pods; p; p = p->next)
-                        if (strcmp(p->config.image, i->name) == 0 && (pod_is_active(p) || p->jobs))
+                        if (pod_config_uses_image(&p->config, i->name) && (pod_is_active(p) || p->jobs))
                                 return sd_bus_error_setf(error, BUS_ERROR_IMAGE_IN_USE,
                                                          "Image '%s' is in use by running pod '%s'.", i->name, p->config.name);
                 for (Pod *p = manager->pods, *next; p; p = next) {
                         next = p->next;
-                        if (strcmp(p->config.image, i->name) == 0) {
+                        if (pod_config_uses_image(&p->config, i->name)) {
                                 r = pod_remove(p);
                                 if (r < 0)
                                         return sd_bus_error_set_errnof(error, r, "Failed to remove pod using image '%s': %m", i->name);

@@ -117,7 +117,7 @@ static int method_list_pods(sd_bus_message *message, void *userdata, sd_bus_erro
         for (size_t k = 0; k < n; k++) {
                 Pod *p = sorted[k];
                 r = sd_bus_message_append(reply, "(ssssuto)", p->config.name, pod_state_to_string(p->state),
-                                          p->config.image, p->unit, (uint32_t) p->config.owner_uid,
+                                          p->config.apps[0].image, p->unit, (uint32_t) p->config.owner_uid,
                                           p->config.created_usec, p->path);
                 if (r < 0)
                         return r;
@@ -187,6 +187,16 @@ static int read_limit(sd_bus_message *m, const char *key, uint64_t min, uint64_t
         return 0;
 }
 
+static int read_bool(sd_bus_message *m, const char *key, bool *ret, sd_bus_error *error) {
+        int b, r;
+
+        r = sd_bus_message_read(m, "v", "b", &b);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option %s must be a boolean.", key);
+        *ret = b;
+        return 0;
+}
+
 static int read_capabilities(sd_bus_message *m, const char *key, uint64_t *ret, sd_bus_error *error) {
         _cleanup_strv_free_ char **l = NULL;
         uint64_t caps = 0;
@@ -198,7 +208,7 @@ static int read_capabilities(sd_bus_message *m, const char *key, uint64_t *ret, 
         r = bus_read_strv_bounded(m, 64, 64, &l, error);
         if (r < 0)
                 return r;
-        for (char **i = l; *i; i++) {
+        for (char **i = l; i && *i; i++) {
                 cap_value_t c;
 
                 if (cap_from_name(*i, &c) < 0 || c < 0 || c >= 64)
@@ -210,101 +220,107 @@ static int read_capabilities(sd_bus_message *m, const char *key, uint64_t *ret, 
         return sd_bus_message_exit_container(m);
 }
 
-static int read_create_options(sd_bus_message *m, PodConfig *c, bool *private_users, sd_bus_error *error) {
+/* Returns 1 if key is an option of an app and was read into *a, 0 if it is not one. */
+static int read_app_option(sd_bus_message *m, const char *key, PodApp *a, sd_bus_error *error) {
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(m, "s", &key);
+        if (strcmp(key, "Environment") == 0) {
+                r = sd_bus_message_enter_container(m, 'v', "as");
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Environment must be a string array.");
+                strv_free(a->environment);
+                a->environment = NULL;
+                r = bus_read_strv_bounded(m, ENVIRONMENT_MAX, ARG_LEN_MAX, &a->environment, error);
                 if (r < 0)
                         return r;
-
-                if (strcmp(key, "Environment") == 0) {
-                        r = sd_bus_message_enter_container(m, 'v', "as");
-                        if (r < 0)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Environment must be a string array.");
-                        strv_free(c->environment);
-                        c->environment = NULL;
-                        r = bus_read_strv_bounded(m, ENVIRONMENT_MAX, ARG_LEN_MAX, &c->environment, error);
-                        if (r < 0)
-                                return r;
-                        for (char **e = c->environment; *e; e++)
-                                if (!env_assignment_is_valid(*e))
-                                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                                 "Invalid environment assignment '%.80s', expected KEY=VALUE.", *e);
-                        r = sd_bus_message_exit_container(m);
-                } else if (strcmp(key, "WorkingDirectory") == 0) {
-                        const char *wd;
-
-                        r = sd_bus_message_read(m, "v", "s", &wd);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option WorkingDirectory must be a string.");
-                        if (wd[0] != '/' || strlen(wd) >= PATH_MAX)
+                for (char **e = a->environment; e && *e; e++)
+                        if (!env_assignment_is_valid(*e))
                                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                         "Working directory '%.80s' is not an absolute path.", wd);
-                        free(c->working_directory);
-                        c->working_directory = strdup(wd);
-                        if (!c->working_directory)
-                                return -ENOMEM;
-                } else if (strcmp(key, "AutoRemove") == 0) {
-                        int b;
-
-                        r = sd_bus_message_read(m, "v", "b", &b);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option AutoRemove must be a boolean.");
-                        c->auto_remove = b;
-                } else if (strcmp(key, "ReadOnly") == 0) {
-                        int b;
-
-                        r = sd_bus_message_read(m, "v", "b", &b);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option ReadOnly must be a boolean.");
-                        c->read_only = b;
-                } else if (strcmp(key, "PrivateUsers") == 0) {
-                        int b;
-
-                        r = sd_bus_message_read(m, "v", "b", &b);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option PrivateUsers must be a boolean.");
-                        *private_users = b;
-                } else if (strcmp(key, "Network") == 0) {
-                        const char *n;
-
-                        r = sd_bus_message_read(m, "v", "s", &n);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Network must be a string.");
-                        if (strcmp(n, "host") != 0 && strcmp(n, "private") != 0)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                         "Invalid network '%.80s', expected 'private' or 'host'.", n);
-                        c->network_host = strcmp(n, "host") == 0;
-                } else if (strcmp(key, "CapabilitiesAdd") == 0 || strcmp(key, "CapabilitiesDrop") == 0) {
-                        r = read_capabilities(m, key, strcmp(key, "CapabilitiesAdd") == 0 ? &c->capabilities_add : &c->capabilities_drop, error);
-                } else if (strcmp(key, "MemoryMax") == 0)
-                        r = read_limit(m, key, 1, UINT64_MAX - 1, &c->memory_max, error);
-                else if (strcmp(key, "CPUQuotaPerSecUSec") == 0)
-                        r = read_limit(m, key, 1000, UINT64_MAX - 1, &c->cpu_quota_per_sec_usec, error);
-                else if (strcmp(key, "TasksMax") == 0)
-                        r = read_limit(m, key, 1, UINT64_MAX - 1, &c->tasks_max, error);
-                else if (strcmp(key, "IOWeight") == 0)
-                        r = read_limit(m, key, 1, 10000, &c->io_weight, error);
-                else
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Unknown option '%.80s'.", key);
-                if (r < 0)
-                        return r;
-
+                                                         "Invalid environment assignment '%.80s', expected KEY=VALUE.", *e);
                 r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
+                return r < 0 ? r : 1;
         }
+        if (strcmp(key, "WorkingDirectory") == 0) {
+                const char *wd;
+
+                r = sd_bus_message_read(m, "v", "s", &wd);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option WorkingDirectory must be a string.");
+                if (wd[0] != '/' || strlen(wd) >= PATH_MAX)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Working directory '%.80s' is not an absolute path.", wd);
+                free(a->working_directory);
+                a->working_directory = strdup(wd);
+                if (!a->working_directory)
+                        return -ENOMEM;
+                return 1;
+        }
+        return 0;
+}
+
+typedef struct CreateOptions {
+        PodConfig *config;
+        PodApp *app;         /* CreatePod's only app, or NULL */
+        bool private_users;
+} CreateOptions;
+
+static int read_app_option_handler(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        return read_app_option(m, key, userdata, error);
+}
+
+/* The pod's options; with o->app, also those of the pod's only app. */
+static int read_create_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        CreateOptions *o = userdata;
+        PodConfig *c = o->config;
+        int r;
+
+        r = o->app ? read_app_option(m, key, o->app, error) : 0;
         if (r < 0)
                 return r;
+        if (r > 0)
+                return 1;
 
-        return sd_bus_message_exit_container(m);
+        if (strcmp(key, "ExitPolicy") == 0) {
+                const char *v;
+
+                r = sd_bus_message_read(m, "v", "s", &v);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option ExitPolicy must be a string.");
+                c->exit_policy = exit_policy_from_string(v);
+                if (c->exit_policy < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid exit policy '%.80s', expected 'all', 'any' or 'failure'.", v);
+        } else if (strcmp(key, "AutoRemove") == 0)
+                r = read_bool(m, key, &c->auto_remove, error);
+        else if (strcmp(key, "ReadOnly") == 0)
+                r = read_bool(m, key, &c->read_only, error);
+        else if (strcmp(key, "PrivateUsers") == 0)
+                r = read_bool(m, key, &o->private_users, error);
+        else if (strcmp(key, "Network") == 0) {
+                const char *n;
+
+                r = sd_bus_message_read(m, "v", "s", &n);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Network must be a string.");
+                if (strcmp(n, "host") != 0 && strcmp(n, "private") != 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid network '%.80s', expected 'private' or 'host'.", n);
+                c->network_host = strcmp(n, "host") == 0;
+        } else if (strcmp(key, "CapabilitiesAdd") == 0 || strcmp(key, "CapabilitiesDrop") == 0) {
+                r = read_capabilities(m, key, strcmp(key, "CapabilitiesAdd") == 0 ? &c->capabilities_add : &c->capabilities_drop, error);
+        } else if (strcmp(key, "MemoryMax") == 0)
+                r = read_limit(m, key, 1, UINT64_MAX - 1, &c->memory_max, error);
+        else if (strcmp(key, "CPUQuotaPerSecUSec") == 0)
+                r = read_limit(m, key, 1000, UINT64_MAX - 1, &c->cpu_quota_per_sec_usec, error);
+        else if (strcmp(key, "TasksMax") == 0)
+                r = read_limit(m, key, 1, UINT64_MAX - 1, &c->tasks_max, error);
+        else if (strcmp(key, "IOWeight") == 0)
+                r = read_limit(m, key, 1, 10000, &c->io_weight, error);
+        else
+                return 0;
+        if (r < 0)
+                return r;
+        return 1;
 }
 
 static int pick_pod_name(Manager *m, char **ret) {
@@ -343,36 +359,19 @@ static int pick_uid_shift(Manager *m, uint32_t *ret) {
         return uid_range_pick(used, n_used, taken, n_taken, ret);
 }
 
-static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(pod_config_done) PodConfig c;
-        bool private_users = true;
-        Manager *m = userdata;
-        const char *name, *image;
-        Image *i;
+/* What CreatePod and CreatePodWithApps share, once the apps and options are read. */
+static int create_pod(sd_bus_message *message, Manager *m, const char *name, PodConfig *c, bool private_users,
+                      sd_bus_error *error) {
+        _cleanup_strv_free_ char **images = NULL;
         Pod *p;
         uid_t uid;
         int r;
-
-        pod_config_init(&c);
-
-        r = sd_bus_message_read(message, "ss", &name, &image);
-        if (r < 0)
-                return r;
-        r = bus_read_strv_bounded(message, COMMAND_ARGS_MAX, ARG_LEN_MAX, &c.command, error);
-        if (r < 0)
-                return r;
-        r = read_create_options(message, &c, &private_users, error);
-        if (r < 0)
-                return r;
 
         if (*name) {
                 r = check_name(name, "pod", error);
                 if (r < 0)
                         return r;
         }
-        r = find_image(m, image, &i, error);
-        if (r < 0)
-                return r;
 
         r = bus_check_privileged(message, "create pods", &uid, error);
         if (r < 0)
@@ -384,49 +383,179 @@ static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many pods (at most %d).", PODS_MAX);
 
         if (*name) {
-                c.name = strdup(name);
-                if (!c.name)
+                c->name = strdup(name);
+                if (!c->name)
                         return -ENOMEM;
         } else {
-                r = pick_pod_name(m, &c.name);
+                r = pick_pod_name(m, &c->name);
                 if (r < 0)
                         return r;
         }
 
-        if (strv_length(c.command) == 0) {
-                strv_free(c.command);
-                c.command = strv_copy((char *[]) { (char *) "/bin/sh", NULL });
-                if (!c.command)
-                        return -ENOMEM;
-        }
-
-        c.image = strdup(i->name);
-        if (!c.image)
-                return -ENOMEM;
-        c.owner_uid = uid;
-        c.created_usec = now_usec();
-        c.storage = m->storage;
+        c->owner_uid = uid;
+        c->created_usec = now_usec();
+        c->storage = m->storage;
 
         if (private_users) {
-                r = pick_uid_shift(m, &c.uid_shift);
+                r = pick_uid_shift(m, &c->uid_shift);
                 if (r < 0)
                         return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED,
-                                                 "No free UID range for pod '%s': %s", c.name, strerror(-r));
+                                                 "No free UID range for pod '%s': %s", c->name, strerror(-r));
         }
 
-        r = pod_create(m, &c, &p);
+        r = pod_create(m, c, &p);
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to create pod '%s': %s",
-                                         c.name ?: name, strerror(-r));
+                                         c->name ?: name, strerror(-r));
 
         r = pod_watch_unit(p, /* query= */ false);
         if (r < 0)
                 return r;
 
         (void) sd_bus_emit_signal(m->bus, PODCTL_BUS_PATH, PODCTL_MANAGER_INTERFACE, "PodNew", "so", p->config.name, p->path);
-        bus_image_emit_pods_changed(m, p->config.image);
+        images = pod_config_images(&p->config);
+        for (char **i = images; i && *i; i++)
+                bus_image_emit_pods_changed(m, *i);
 
         return sd_bus_reply_method_return(message, "so", p->config.name, p->path);
+}
+
+/* An app without a command runs a shell, as machinectl shell does. */
+static int app_finish(Manager *m, PodApp *a, const char *image, sd_bus_error *error) {
+        Image *i;
+        int r;
+
+        r = find_image(m, image, &i, error);
+        if (r < 0)
+                return r;
+        a->image = strdup(i->name);
+        if (!a->image)
+                return -ENOMEM;
+
+        if (strv_length(a->command) == 0) {
+                strv_free(a->command);
+                a->command = strv_copy((char *[]) { (char *) "/bin/sh", NULL });
+                if (!a->command)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_app(PodConfig *c, PodApp *a, sd_bus_error *error) {
+        int r;
+
+        r = pod_config_add_app(c, a);
+        if (r == -EEXIST)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "App '%s' appears twice.", a->name);
+        if (r == -E2BIG)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many apps (at most %d).", POD_APPS_MAX);
+        return r;
+}
+
+/* CreatePod(name, image, command, options): a pod of one app, named after its image. */
+static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(pod_config_done) PodConfig c;
+        _cleanup_(pod_app_done) PodApp a = {};
+        CreateOptions o;
+        Manager *m = userdata;
+        const char *name, *image;
+        int r;
+
+        pod_config_init(&c);
+
+        r = sd_bus_message_read(message, "ss", &name, &image);
+        if (r < 0)
+                return r;
+        r = bus_read_strv_bounded(message, COMMAND_ARGS_MAX, ARG_LEN_MAX, &a.command, error);
+        if (r < 0)
+                return r;
+        o = (CreateOptions) { .config = &c, .app = &a, .private_users = true };
+        r = bus_read_options(message, NULL, read_create_option, &o, error);
+        if (r < 0)
+                return r;
+
+        r = app_finish(m, &a, image, error);
+        if (r < 0)
+                return r;
+        a.name = strdup(a.image);
+        if (!a.name)
+                return -ENOMEM;
+        r = add_app(&c, &a, error);
+        if (r < 0)
+                return r;
+
+        return create_pod(message, m, name, &c, o.private_users, error);
+}
+
+/* One (name, image, command, options) of CreatePodWithApps. */
+static int read_app(sd_bus_message *message, Manager *m, PodApp *a, sd_bus_error *error) {
+        const char *name, *image;
+        int r;
+
+        r = sd_bus_message_read(message, "ss", &name, &image);
+        if (r < 0)
+                return r;
+        r = check_name(name, "app", error);
+        if (r < 0)
+                return r;
+        a->name = strdup(name);
+        if (!a->name)
+                return -ENOMEM;
+        r = bus_read_strv_bounded(message, COMMAND_ARGS_MAX, ARG_LEN_MAX, &a->command, error);
+        if (r < 0)
+                return r;
+
+        r = bus_read_options(message, "an app", read_app_option_handler, a, error);
+        if (r < 0)
+                return r;
+
+        return app_finish(m, a, image, error);
+}
+
+/* CreatePodWithApps(name, apps, options): rkt's pods, each app from its own image. */
+static int method_create_pod_with_apps(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(pod_config_done) PodConfig c;
+        CreateOptions o;
+        Manager *m = userdata;
+        const char *name;
+        int r;
+
+        pod_config_init(&c);
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_enter_container(message, 'a', "(ssasa{sv})");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'r', "ssasa{sv}")) > 0) {
+                _cleanup_(pod_app_done) PodApp a = {};
+
+                r = read_app(message, m, &a, error);
+                if (r < 0)
+                        return r;
+                r = add_app(&c, &a, error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+        if (c.n_apps == 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "A pod needs at least one app.");
+
+        o = (CreateOptions) { .config = &c, .private_users = true };
+        r = bus_read_options(message, NULL, read_create_option, &o, error);
+        if (r < 0)
+                return r;
+
+        return create_pod(message, m, name, &c, o.private_users, error);
 }
 
 /* Manager.XxxPod(name, ...) = Pod.Xxx(...) on the named pod. */
@@ -596,6 +725,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name, "s", image, "as", command, "a{sv}", options),
                                 SD_BUS_RESULT("s", created_name, "o", path),
                                 method_create_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreatePodWithApps",
+                                SD_BUS_ARGS("s", name, "a(ssasa{sv})", apps, "a{sv}", options),
+                                SD_BUS_RESULT("s", created_name, "o", path),
+                                method_create_pod_with_apps, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartPod", SD_BUS_ARGS("s", name, "ah", stdio), SD_BUS_NO_RESULT, method_start_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StopPod", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_stop_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("KillPod", SD_BUS_ARGS("s", name, "s", whom, "i", signal), SD_BUS_NO_RESULT, method_kill_pod, SD_BUS_VTABLE_UNPRIVILEGED),

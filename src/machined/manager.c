@@ -149,7 +149,7 @@ unsigned manager_image_users(Manager *m, const char *image) {
         unsigned n = 0;
 
         for (Pod *p = m->pods; p; p = p->next)
-                if (strcmp(p->config.image, image) == 0)
+                if (pod_config_uses_image(&p->config, image))
                         n++;
         return n;
 }

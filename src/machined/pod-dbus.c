@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -76,17 +78,6 @@ static int property_get_capabilities(sd_bus *bus, const char *path, const char *
         return sd_bus_message_close_container(reply);
 }
 
-static int property_get_string_or_empty(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const char *s = *(char **) userdata;
-        return sd_bus_message_append(reply, "s", s ?: "");
-}
-
-static int property_get_strv(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append_strv(reply, *(char ***) userdata);
-}
-
 /* The pod's PID 1, as systemd-machined knows it while the pod runs. */
 static int property_get_leader(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -101,6 +92,92 @@ static int property_get_leader(sd_bus *bus, const char *path, const char *interf
                 leader = 0;
 
         return sd_bus_message_append(reply, "u", leader);
+}
+
+/* Image, Command, Environment and WorkingDirectory are the first app's. */
+static int property_get_main_app(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const PodApp *a = ((Pod *) userdata)->config.apps;
+        int r;
+
+        if (strcmp(property, "Image") == 0)
+                return sd_bus_message_append(reply, "s", a->image);
+        if (strcmp(property, "WorkingDirectory") == 0)
+                return sd_bus_message_append(reply, "s", a->working_directory ?: "");
+
+        r = sd_bus_message_append_strv(reply, strcmp(property, "Command") == 0 ? a->command : a->environment);
+        return r;
+}
+
+static const AppExit *pod_find_app_exit(Pod *p, const char *name) {
+        if (!p->has_exit)
+                return NULL;
+        for (size_t i = 0; i < p->exit.n_apps; i++)
+                if (strcmp(p->exit.apps[i].name, name) == 0)
+                        return p->exit.apps + i;
+        return NULL;
+}
+
+/* (name, image, command, exit code, exit status): the code is empty until the app ended. */
+static int property_get_apps(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ssassi)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->config.n_apps; i++) {
+                const PodApp *a = p->config.apps + i;
+                const AppExit *e = pod_find_app_exit(p, a->name);
+
+                r = sd_bus_message_open_container(reply, 'r', "ssassi");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(reply, "ss", a->name, a->image);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append_strv(reply, a->command);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(reply, "si", e ? exit_code_to_string(e->code) : "", e ? e->status : 0);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+/* How the pod's files are presented in its UID range: "idmap" (an idmapped mount),
+ * "chown" (the file system cannot idmap: stage1 shifted a copy), or "none" (no user
+ * namespace). */
+static int property_get_uid_mapping(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        _cleanup_close_ int dir_fd = -EBADF;
+        const char *mapping = "idmap";
+
+        if (p->config.uid_shift == UID_INVALID)
+                return sd_bus_message_append(reply, "s", "none");
+
+        dir_fd = openat(p->manager->pods_fd, p->config.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        for (size_t i = 0; dir_fd >= 0 && i < p->config.n_apps; i++) {
+                _cleanup_free_ char *dir = NULL, *marker = NULL;
+
+                if (pod_app_dir(&p->config, i, &dir) < 0 || asprintf(&marker, "%s" POD_UID_SHIFTED_FILE, dir) < 0)
+                        return -ENOMEM;
+                if (faccessat(dir_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                        mapping = "chown";
+        }
+        return sd_bus_message_append(reply, "s", mapping);
+}
+
+static int property_get_exit_policy(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        return sd_bus_message_append(reply, "s", exit_policy_to_string(p->config.exit_policy));
 }
 
 static int property_get_exit(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -242,20 +319,23 @@ int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 const sd_bus_vtable pod_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Pod, config.name), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Image", "s", NULL, offsetof(Pod, config.image), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Image", "s", property_get_main_app, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("OwnerUID", "u", NULL, offsetof(Pod, config.owner_uid), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Pod, unit), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Slice", "s", property_get_slice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Pod, config.created_usec), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Command", "as", property_get_strv, offsetof(Pod, config.command), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Environment", "as", property_get_strv, offsetof(Pod, config.environment), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("WorkingDirectory", "s", property_get_string_or_empty, offsetof(Pod, config.working_directory), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Command", "as", property_get_main_app, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Environment", "as", property_get_main_app, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("WorkingDirectory", "s", property_get_main_app, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Apps", "a(ssassi)", property_get_apps, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitPolicy", "s", property_get_exit_policy, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Storage", "s", property_get_storage, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RootDirectory", "s", property_get_root_directory, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_bool, offsetof(Pod, config.auto_remove), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Pod, config.read_only), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Network", "s", property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("UIDShift", "u", NULL, offsetof(Pod, config.uid_shift), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("UIDMapping", "s", property_get_uid_mapping, 0, 0),
         SD_BUS_PROPERTY("CapabilitiesAdd", "as", property_get_capabilities, offsetof(Pod, config.capabilities_add), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CapabilitiesDrop", "as", property_get_capabilities, offsetof(Pod, config.capabilities_drop), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Pod, config.memory_max), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "name.h"
 #include "paths.h"
+#include "strv.h"
 #include "pod-dbus.h"
 #include "pod.h"
 #include "store.h"
@@ -120,22 +121,61 @@ Pod *pod_free(Pod *p) {
         return NULL;
 }
 
+/* The app's root in the pod's directory (see pod_app_dir()): a snapshot of its image or an
+ * overlay's mount point, upper and work directories. */
+static int pod_create_app_root(Manager *m, const PodConfig *config, size_t i, int dir_fd) {
+        const PodApp *a = config->apps + i;
+        /* With a user namespace the pod's init finds its roots and overlay directories here
+         * as the pod's root, no longer the host's: it needs to search, not to list. */
+        mode_t mode = config->uid_shift != UID_INVALID ? 0711 : 0700;
+        _cleanup_close_ int image_fd = -EBADF, app_fd = -EBADF;
+        _cleanup_free_ char *app_dir = NULL;
+        int r;
+
+        image_fd = openat(m->images_fd, a->image, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (image_fd < 0)
+                return log_error_errno(errno, "Failed to open image '%s': %m", a->image);
+
+        r = pod_app_dir(config, i, &app_dir);
+        if (r < 0)
+                return log_oom();
+        if (i > 0) {
+                if (mkdirat(dir_fd, POD_APPS_DIR, mode) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "Failed to create the apps directory of pod '%s': %m", config->name);
+                if (mkdirat(dir_fd, app_dir, mode) < 0)
+                        return log_error_errno(errno, "Failed to create the directory of app '%s' of pod '%s': %m",
+                                               a->name, config->name);
+                app_fd = openat(dir_fd, app_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        } else
+                app_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (app_fd < 0)
+                return log_error_errno(errno, "Failed to open the directory of app '%s' of pod '%s': %m", a->name, config->name);
+
+        r = store_make_pod_root(config->storage, image_fd, app_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the root of app '%s' of pod '%s' from image '%s': %m",
+                                       a->name, config->name, a->image);
+
+        /* Overlayfs writes the pod's files into upper/ as the pod's root; the image, seen
+         * through an idmapped mount, needs no chown. */
+        if (config->storage == STORAGE_OVERLAY && config->uid_shift != UID_INVALID &&
+            (fchownat(app_fd, POD_UPPER_DIR, config->uid_shift, config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0 ||
+             fchownat(app_fd, POD_WORK_DIR, config->uid_shift, config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0))
+                return log_error_errno(errno, "Failed to hand the overlay directories of pod '%s' to its UID range: %m",
+                                       config->name);
+        return 0;
+}
+
 int pod_create(Manager *m, PodConfig *config, Pod **ret) {
         _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int dir_fd = -EBADF, image_fd = -EBADF;
+        _cleanup_close_ int dir_fd = -EBADF;
         int r;
 
         r = hidden_name(PODCTL_TMP_PREFIX, config->name, &tmp);
         if (r < 0)
                 return r;
 
-        image_fd = openat(m->images_fd, config->image, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (image_fd < 0)
-                return log_error_errno(errno, "Failed to open image '%s': %m", config->image);
-
-        /* Built under a hidden name and renamed into place: a crash leaves no half pod.
-         * With a user namespace the pod's init finds its root and overlay directories here
-         * as the pod's root, no longer the host's: it needs to search, not to list. */
+        /* Built under a hidden name and renamed into place: a crash leaves no half pod. */
         if (mkdirat(m->pods_fd, tmp, config->uid_shift != UID_INVALID ? 0711 : 0700) < 0)
                 return log_error_errno(errno, "Failed to create directory for pod '%s': %m", config->name);
 
@@ -145,19 +185,10 @@ int pod_create(Manager *m, PodConfig *config, Pod **ret) {
                 goto fail;
         }
 
-        r = store_make_pod_root(config->storage, image_fd, dir_fd);
-        if (r < 0) {
-                log_error_errno(r, "Failed to create root of pod '%s' from image '%s': %m", config->name, config->image);
-                goto fail;
-        }
-
-        /* Overlayfs writes the pod's files into upper/ as the pod's root; the image, seen
-         * through an idmapped mount, needs no chown. */
-        if (config->storage == STORAGE_OVERLAY && config->uid_shift != UID_INVALID &&
-            (fchownat(dir_fd, POD_UPPER_DIR, config->uid_shift, config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0 ||
-             fchownat(dir_fd, POD_WORK_DIR, config->uid_shift, config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0)) {
-                r = log_error_errno(errno, "Failed to hand the overlay directories of pod '%s' to its UID range: %m", config->name);
-                goto fail;
+        for (size_t i = 0; i < config->n_apps; i++) {
+                r = pod_create_app_root(m, config, i, dir_fd);
+                if (r < 0)
+                        goto fail;
         }
 
         r = pod_config_save_at(dir_fd, config);
@@ -299,7 +330,7 @@ static void pod_emit_state(Pod *p) {
         int r;
 
         r = sd_bus_emit_properties_changed(p->manager->bus, p->path, PODCTL_POD_INTERFACE,
-                                           "State", "Leader", "ExitCode", "ExitStatus", "ExitMessage", "FinishedAt", NULL);
+                                           "State", "Leader", "ExitCode", "ExitStatus", "ExitMessage", "FinishedAt", "Apps", NULL);
         if (r < 0)
                 log_debug_errno(r, "Failed to emit PropertiesChanged for pod '%s': %m", p->config.name);
 }
@@ -642,7 +673,8 @@ void pod_job_removed(Manager *m, const char *job_path, const char *result) {
 
 int pod_remove(Pod *p) {
         Manager *m = p->manager;
-        _cleanup_free_ char *gone = NULL, *image = NULL;
+        _cleanup_strv_free_ char **images = NULL;
+        _cleanup_free_ char *gone = NULL;
         int r;
 
         if (pod_is_active(p))
@@ -671,12 +703,12 @@ int pod_remove(Pod *p) {
                                   p->config.name, p->path);
         log_info("Removed pod '%s'.", p->config.name);
 
-        image = strdup(p->config.image);
+        images = pod_config_images(&p->config);
         pod_answer_waiters(p);
         pod_free(p);
 
-        if (image)
-                bus_image_emit_pods_changed(m, image);
+        for (char **i = images; i && *i; i++)
+                bus_image_emit_pods_changed(m, *i);
         manager_check_idle(m);
         return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "fileio.h"
 #include "paths.h"
+#include "strv.h"
 
 uint64_t now_usec(void) {
         struct timespec ts;
@@ -96,6 +97,29 @@ json_t *strv_to_json(char * const *l) {
                         return NULL;
                 }
         return a;
+}
+
+int strv_from_json(json_t *a, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t i;
+        json_t *v;
+
+        if (!json_is_array(a))
+                return -EBADMSG;
+
+        l = calloc(json_array_size(a) + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        json_array_foreach(a, i, v) {
+                if (!json_is_string(v))
+                        return -EBADMSG;
+                l[i] = strdup(json_string_value(v));
+                if (!l[i])
+                        return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
 int json_read_at(int dir_fd, const char *name, json_t **ret) {

@@ -26,6 +26,8 @@ int hidden_name(const char *prefix, const char *name, char **ret);
 int json_write_atomic_at(int dir_fd, const char *name, json_t *j);
 /* A JSON array of the strings of l (NULL is the empty array); NULL on OOM. */
 json_t *strv_to_json(char * const *l);
+/* The strings of a JSON array; -EBADMSG if a is not an array of strings. */
+int strv_from_json(json_t *a, char ***ret);
 /* Duplicate keys are rejected. Returns -ENOENT if missing, -EBADMSG if malformed. */
 int json_read_at(int dir_fd, const char *name, json_t **ret);
 

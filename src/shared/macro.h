@@ -2,6 +2,8 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -51,6 +53,24 @@ static inline void freep(void *p) {
 static inline void closep(int *fd) {
         safe_close(*fd);
 }
+
+/* Frees p and returns NULL, for "p = mfree(p)". */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+/* Whether x equals one of the (int) values that follow. */
+#define IN_SET(x, ...)                                                             \
+        ({                                                                         \
+                const int _set_[] = { __VA_ARGS__ };                               \
+                int _x_ = (x);                                                     \
+                bool _found_ = false;                                              \
+                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_set_); _i_++)               \
+                        if (_set_[_i_] == _x_)                                     \
+                                _found_ = true;                                    \
+                _found_;                                                           \
+        })
 
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)

@@ -15,6 +15,11 @@
 #define POD_ROOTFS_DIR "rootfs"
 #define POD_UPPER_DIR "upper"
 #define POD_WORK_DIR "work"
+/* Beside an app's rootfs/: the kernel or file system could not idmap, so rootfs/ holds the
+ * app's own copy of its image, shifted into the pod's UID range once (see stage1). */
+#define POD_UID_SHIFTED_FILE "uid-shifted"
+/* Where that copy is made before it is renamed onto rootfs/. */
+#define POD_ROOTFS_SHIFT_DIR ".rootfs-shift"
 
 /* Hidden prefixes for entries under construction or being removed; the daemon sweeps
  * them at start-up, so a crash at any point leaves nothing a listing shows. */

@@ -20,6 +20,12 @@ static const char *const exit_code_table[_EXIT_CODE_MAX] = {
         [EXIT_CODE_START_FAILED] = "start-failed",
 };
 
+static const char *const exit_policy_table[_EXIT_POLICY_MAX] = {
+        [EXIT_POLICY_ALL] = "all",
+        [EXIT_POLICY_ANY] = "any",
+        [EXIT_POLICY_FAILURE] = "failure",
+};
+
 static int table_lookup(const char *const *table, int n, const char *s) {
         if (!s)
                 return -EINVAL;
@@ -45,6 +51,98 @@ ExitCode exit_code_from_string(const char *s) {
         return (ExitCode) table_lookup(exit_code_table, _EXIT_CODE_MAX, s);
 }
 
+const char *exit_policy_to_string(ExitPolicy p) {
+        return p >= 0 && p < _EXIT_POLICY_MAX ? exit_policy_table[p] : NULL;
+}
+
+ExitPolicy exit_policy_from_string(const char *s) {
+        return (ExitPolicy) table_lookup(exit_policy_table, _EXIT_POLICY_MAX, s);
+}
+
+void pod_app_done(PodApp *a) {
+        free(a->name);
+        free(a->image);
+        strv_free(a->command);
+        strv_free(a->environment);
+        free(a->working_directory);
+        *a = (PodApp) {};
+}
+
+int pod_config_add_app(PodConfig *c, PodApp *app) {
+        PodApp *apps;
+
+        if (c->n_apps >= POD_APPS_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < c->n_apps; i++)
+                if (strcmp(c->apps[i].name, app->name) == 0)
+                        return -EEXIST;
+
+        apps = reallocarray(c->apps, c->n_apps + 1, sizeof(PodApp));
+        if (!apps)
+                return -ENOMEM;
+        c->apps = apps;
+        c->apps[c->n_apps++] = *app;
+        *app = (PodApp) {};
+        return 0;
+}
+
+int pod_app_dir(const PodConfig *c, size_t i, char **ret) {
+        char *d;
+
+        if (i >= c->n_apps)
+                return -EINVAL;
+        if (i == 0)
+                d = strdup("");
+        else if (asprintf(&d, POD_APPS_DIR "/%s/", c->apps[i].name) < 0)
+                d = NULL;
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}
+
+bool pod_config_uses_image(const PodConfig *c, const char *image) {
+        for (size_t i = 0; i < c->n_apps; i++)
+                if (strcmp(c->apps[i].image, image) == 0)
+                        return true;
+        return false;
+}
+
+char **pod_config_images(const PodConfig *c) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        l = calloc(c->n_apps + 1, sizeof(char *));
+        if (!l)
+                return NULL;
+        for (size_t i = 0, n = 0; i < c->n_apps; i++) {
+                bool seen = false;
+
+                for (size_t k = 0; k < n; k++)
+                        seen = seen || strcmp(l[k], c->apps[i].image) == 0;
+                if (seen)
+                        continue;
+                l[n] = strdup(c->apps[i].image);
+                if (!l[n++])
+                        return NULL;
+        }
+        return TAKE_PTR(l);
+}
+
+bool exit_info_failed(const ExitInfo *e) {
+        return e->code != EXIT_CODE_EXITED || e->status != 0;
+}
+
+bool exit_policy_ends_pod(ExitPolicy p, const ExitInfo *e, size_t n_running) {
+        switch (p) {
+        case EXIT_POLICY_ANY:
+                return true;
+        case EXIT_POLICY_FAILURE:
+                return n_running == 0 || exit_info_failed(e);
+        default:
+                return n_running == 0;
+        }
+}
+
 void pod_config_init(PodConfig *c) {
         *c = (PodConfig) {
                 .owner_uid = (uid_t) -1,
@@ -59,34 +157,10 @@ void pod_config_init(PodConfig *c) {
 
 void pod_config_done(PodConfig *c) {
         free(c->name);
-        free(c->image);
-        strv_free(c->command);
-        strv_free(c->environment);
-        free(c->working_directory);
+        for (size_t i = 0; i < c->n_apps; i++)
+                pod_app_done(c->apps + i);
+        free(c->apps);
         pod_config_init(c);
-}
-
-static int strv_from_json(json_t *a, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        size_t i;
-        json_t *v;
-
-        if (!json_is_array(a))
-                return -EBADMSG;
-
-        l = calloc(json_array_size(a) + 1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        json_array_foreach(a, i, v) {
-                if (!json_is_string(v))
-                        return -EBADMSG;
-                l[i] = strdup(json_string_value(v));
-                if (!l[i])
-                        return -ENOMEM;
-        }
-
-        *ret = TAKE_PTR(l);
-        return 0;
 }
 
 static json_t *caps_to_json(uint64_t caps) {
@@ -157,8 +231,24 @@ static int get_limit(json_t *o, const char *key, uint64_t *ret) {
         return 0;
 }
 
+static json_t *app_to_json(const PodApp *a) {
+        return json_pack("{s:s, s:s, s:o, s:o, s:s?}",
+                         "name", a->name,
+                         "image", a->image,
+                         "command", strv_to_json(a->command),
+                         "environment", strv_to_json(a->environment),
+                         "working_directory", a->working_directory);
+}
+
 int pod_config_to_json(const PodConfig *c, json_t **ret) {
-        _cleanup_json_ json_t *j = NULL, *limits = NULL;
+        _cleanup_json_ json_t *j = NULL, *limits = NULL, *apps = NULL;
+
+        apps = json_array();
+        if (!apps)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_apps; i++)
+                if (json_array_append_new(apps, app_to_json(c->apps + i)) < 0)
+                        return -ENOMEM;
 
         limits = json_object();
         if (!limits)
@@ -169,12 +259,10 @@ int pod_config_to_json(const PodConfig *c, json_t **ret) {
             set_limit(limits, "io_weight", c->io_weight) < 0)
                 return -ENOMEM;
 
-        j = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:I, s:I, s:s, s:b, s:O, s:b, s:s, s:o, s:o}",
+        j = json_pack("{s:s, s:O, s:s, s:I, s:I, s:s, s:b, s:O, s:b, s:s, s:o, s:o}",
                       "name", c->name,
-                      "image", c->image,
-                      "command", strv_to_json(c->command),
-                      "environment", strv_to_json(c->environment),
-                      "working_directory", c->working_directory,
+                      "apps", apps,
+                      "exit_policy", exit_policy_to_string(c->exit_policy),
                       "owner_uid", (json_int_t) c->owner_uid,
                       "created_usec", (json_int_t) c->created_usec,
                       "storage", storage_type_to_string(c->storage),
@@ -220,10 +308,54 @@ static int dup_string(json_t *j, const char *key, bool optional, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+static int app_from_json(json_t *j, PodApp *ret) {
+        _cleanup_(pod_app_done) PodApp a = {};
+        int r;
+
+        if (!json_is_object(j))
+                return -EBADMSG;
+        if ((r = dup_string(j, "name", false, &a.name)) < 0 ||
+            (r = dup_string(j, "image", false, &a.image)) < 0 ||
+            (r = dup_string(j, "working_directory", true, &a.working_directory)) < 0 ||
+            (r = strv_from_json(json_object_get(j, "command"), &a.command)) < 0)
+                return r;
+        if (json_object_get(j, "environment") &&
+            (r = strv_from_json(json_object_get(j, "environment"), &a.environment)) < 0)
+                return r;
+        if (!name_is_valid(a.name) || !name_is_valid(a.image) || strv_length(a.command) == 0)
+                return -EBADMSG;
+        if (a.working_directory && a.working_directory[0] != '/')
+                return -EBADMSG;
+
+        *ret = a;
+        a = (PodApp) {};
+        return 0;
+}
+
+static int apps_from_json(json_t *a, PodConfig *c) {
+        size_t i;
+        json_t *v;
+        int r;
+
+        if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > POD_APPS_MAX)
+                return -EBADMSG;
+        json_array_foreach(a, i, v) {
+                _cleanup_(pod_app_done) PodApp app = {};
+
+                r = app_from_json(v, &app);
+                if (r < 0)
+                        return r;
+                r = pod_config_add_app(c, &app);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -EBADMSG;
+        }
+        return 0;
+}
+
 int pod_config_from_json(json_t *j, PodConfig *ret) {
         PodConfig c;
         json_int_t owner, created;
-        json_t *limits, *network;
+        json_t *limits, *network, *policy;
         int r;
 
         if (!json_is_object(j))
@@ -243,11 +375,17 @@ int pod_config_from_json(json_t *j, PodConfig *ret) {
         c.created_usec = (uint64_t) created;
 
         if ((r = dup_string(j, "name", false, &c.name)) < 0 ||
-            (r = dup_string(j, "image", false, &c.image)) < 0 ||
-            (r = dup_string(j, "working_directory", true, &c.working_directory)) < 0 ||
-            (r = strv_from_json(json_object_get(j, "command"), &c.command)) < 0 ||
-            (r = strv_from_json(json_object_get(j, "environment"), &c.environment)) < 0)
+            (r = apps_from_json(json_object_get(j, "apps"), &c)) < 0)
                 goto fail;
+
+        policy = json_object_get(j, "exit_policy");
+        if (policy) {
+                c.exit_policy = exit_policy_from_string(json_string_value(policy));
+                if (c.exit_policy < 0) {
+                        r = -EBADMSG;
+                        goto fail;
+                }
+        }
 
         c.storage = storage_type_from_string(json_string_value(json_object_get(j, "storage")));
 
@@ -271,9 +409,7 @@ int pod_config_from_json(json_t *j, PodConfig *ret) {
                 goto fail;
 
         r = -EBADMSG;
-        if (!name_is_valid(c.name) || !name_is_valid(c.image) || c.storage < 0 || strv_length(c.command) == 0)
-                goto fail;
-        if (c.working_directory && c.working_directory[0] != '/')
+        if (!name_is_valid(c.name) || c.storage < 0)
                 goto fail;
 
         limits = json_object_get(j, "limits");
@@ -318,9 +454,46 @@ int pod_config_save_at(int pod_dir_fd, const PodConfig *c) {
 void exit_info_done(ExitInfo *i) {
         free(i->message);
         i->message = NULL;
+        for (size_t k = 0; k < i->n_apps; k++)
+                free(i->apps[k].name);
+        free(i->apps);
+        i->apps = NULL;
+        i->n_apps = 0;
+}
+
+static int app_exits_from_json(json_t *a, ExitInfo *e) {
+        size_t i;
+        json_t *v;
+
+        /* Absent in pods that ended before apps were recorded. */
+        if (!a)
+                return 0;
+        if (!json_is_array(a) || json_array_size(a) > POD_APPS_MAX)
+                return -EBADMSG;
+        e->apps = calloc(json_array_size(a), sizeof(AppExit));
+        if (!e->apps && json_array_size(a) > 0)
+                return -ENOMEM;
+        json_array_foreach(a, i, v) {
+                const char *name, *code;
+                int status;
+
+                if (json_unpack(v, "{s:s, s:s, s:i}", "name", &name, "code", &code, "status", &status) < 0 ||
+                    !name_is_valid(name) || exit_code_from_string(code) < 0)
+                        return -EBADMSG;
+                e->apps[i] = (AppExit) {
+                        .name = strdup(name),
+                        .code = exit_code_from_string(code),
+                        .status = status,
+                };
+                if (!e->apps[i].name)
+                        return -ENOMEM;
+                e->n_apps = i + 1;
+        }
+        return 0;
 }
 
 int exit_info_load_at(int pod_dir_fd, ExitInfo *ret) {
+        _cleanup_(exit_info_done) ExitInfo e = {};
         _cleanup_json_ json_t *j = NULL;
         const char *code, *message = NULL;
         json_int_t finished;
@@ -334,27 +507,44 @@ int exit_info_load_at(int pod_dir_fd, ExitInfo *ret) {
         if (exit_code_from_string(code) < 0 || finished < 0)
                 return -EBADMSG;
 
-        *ret = (ExitInfo) {
+        e = (ExitInfo) {
                 .code = exit_code_from_string(code),
                 .status = status,
                 .finished_usec = (uint64_t) finished,
         };
         if (message) {
-                ret->message = strdup(message);
-                if (!ret->message)
+                e.message = strdup(message);
+                if (!e.message)
                         return -ENOMEM;
         }
+        r = app_exits_from_json(json_object_get(j, "apps"), &e);
+        if (r < 0)
+                return r;
+
+        *ret = e;
+        e = (ExitInfo) {};
         return 0;
 }
 
 int exit_info_save_at(int pod_dir_fd, const ExitInfo *i) {
-        _cleanup_json_ json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL, *apps = NULL;
 
-        j = json_pack("{s:s, s:i, s:I, s:s*}",
+        apps = json_array();
+        if (!apps)
+                return -ENOMEM;
+        for (size_t k = 0; k < i->n_apps; k++)
+                if (json_array_append_new(apps, json_pack("{s:s, s:s, s:i}",
+                                                          "name", i->apps[k].name,
+                                                          "code", exit_code_to_string(i->apps[k].code),
+                                                          "status", i->apps[k].status)) < 0)
+                        return -ENOMEM;
+
+        j = json_pack("{s:s, s:i, s:I, s:s*, s:O}",
                       "code", exit_code_to_string(i->code),
                       "status", i->status,
                       "finished_usec", (json_int_t) i->finished_usec,
-                      "message", i->message);
+                      "message", i->message,
+                      "apps", apps);
         if (!j)
                 return -ENOMEM;
         return json_write_atomic_at(pod_dir_fd, POD_EXIT_FILE, j);

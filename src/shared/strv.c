@@ -88,3 +88,10 @@ char *strv_join(char * const *l, const char *separator) {
         *p = '\0';
         return j;
 }
+
+bool strv_contains(char * const *l, const char *s) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (strcmp(l[i], s) == 0)
+                        return true;
+        return false;
+}

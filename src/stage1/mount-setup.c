@@ -30,7 +30,8 @@ int overlay_options_build(const char *lowerdir, const char *upperdir, const char
         return 0;
 }
 
-int mount_setup_root(const char *name, const char *rootfs, const char *overlay_options, int tree_fd, Stage1Message *failure) {
+int mount_setup_root(const char *name, const char *rootfs, const char *source, const char *overlay_options, int tree_fd,
+                     Stage1Message *failure) {
         /* Slave, not private: the host's unmounts still reach us until the old root is gone. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return stage1_message_failed(failure, errno, "Failed to make the mounts of pod '%s' slaves: %m", name);
@@ -50,10 +51,34 @@ int mount_setup_root(const char *name, const char *rootfs, const char *overlay_o
                         return stage1_message_failed(failure, errno, "Failed to mount overlay for pod '%s': %m", name);
         } else {
                 /* pivot_root() wants a mount point. */
-                if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                if (mount(source ?: rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                         return stage1_message_failed(failure, errno, "Failed to bind mount the root of pod '%s': %m", name);
         }
 
+        return 0;
+}
+
+int mount_setup_init_root(const char *name, char * const *app_names, Stage1Message *failure) {
+        _cleanup_close_ int fd = -EBADF;
+
+        /* Only the init enters it; the apps each pivot into their own root. */
+        if (mount("tmpfs", POD_INIT_ROOT, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=64k,nr_inodes=256") < 0)
+                return stage1_message_failed(failure, errno, "Failed to mount the init's root of pod '%s': %m", name);
+        fd = open(POD_INIT_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return stage1_message_failed(failure, errno, "Failed to open the init's root of pod '%s': %m", name);
+        if (mkdirat(fd, POD_INIT_APPS_DIR, 0700) < 0)
+                return stage1_message_failed(failure, errno, "Failed to create the apps' directory of pod '%s': %m", name);
+        for (char * const *n = app_names; *n; n++) {
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, POD_INIT_APPS_DIR "/%s", *n) < 0)
+                        return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+                /* The mode of the directory below an app's root does not matter. */
+                if (mkdirat(fd, path, 0700) < 0)
+                        return stage1_message_failed(failure, errno, "Failed to create the mount point of app '%s' in pod '%s': %m",
+                                                     *n, name);
+        }
         return 0;
 }
 

@@ -13,11 +13,19 @@
 /* "lowerdir=...,upperdir=...,workdir=..." for the pod's overlayfs. */
 int overlay_options_build(const char *lowerdir, const char *upperdir, const char *workdir, char **ret);
 
-/* Stops mount events from propagating back to the host, then mounts the pod's root on
- * rootfs: overlayfs with overlay_options, or, if that is NULL, a bind mount of rootfs onto
- * itself (a btrfs snapshot). With a user namespace tree_fd is an idmapped detached mount,
- * attached at rootfs first: the root itself (btrfs), or overlayfs' lower layer (overlay). */
-int mount_setup_root(const char *name, const char *rootfs, const char *overlay_options, int tree_fd, Stage1Message *failure);
+/* Stops mount events from propagating back to the host, then mounts an app's root on
+ * rootfs: overlayfs with overlay_options, or, if that is NULL, a bind mount of source
+ * (a btrfs snapshot) onto rootfs. With a user namespace tree_fd is an idmapped detached
+ * mount, attached at rootfs first: the root itself (btrfs), or overlayfs' lower layer
+ * (overlay). */
+int mount_setup_root(const char *name, const char *rootfs, const char *source, const char *overlay_options, int tree_fd,
+                     Stage1Message *failure);
+
+/* For a pod of several apps: a tmpfs on /run (in the pod's mount namespace) that becomes
+ * the init's root, with a mount point for each app's root at /run/apps/NAME. */
+#define POD_INIT_ROOT "/run"
+#define POD_INIT_APPS_DIR "apps"
+int mount_setup_init_root(const char *name, char * const *app_names, Stage1Message *failure);
 
 /* /proc (with /proc/sys read-only and the entries of protect_paths masked or read-only),
  * /sys (read-only), a minimal /dev with devpts, /dev/shm and /dev/mqueue, /run, /tmp and a

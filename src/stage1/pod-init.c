@@ -2,7 +2,9 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -68,36 +70,60 @@ static int move_fds_to_stdio(int *fds, size_t n) {
         return 0;
 }
 
+static int init_confine(const PodInit *p, Stage1Message *failure);
+
+/* In a pod of several apps, in the forked app process: its own mount namespace, in which
+ * its root is the root and the other apps' are gone; then the pod's confinement. */
+static int app_enter(const PodInit *p, const PodInitApp *a, Stage1Message *failure) {
+        _cleanup_free_ char *root = NULL;
+        int r;
+
+        if (unshare(CLONE_NEWNS) < 0)
+                return stage1_message_failed(failure, errno, "Failed to create the mount namespace of app '%s': %m", a->name);
+        if (asprintf(&root, "/" POD_INIT_APPS_DIR "/%s", a->name) < 0)
+                return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+        r = mount_setup_pivot(a->name, root, failure);
+        if (r < 0)
+                return r;
+        return init_confine(p, failure);
+}
+
 /* In the forked app process; returns only on failure. */
-static int app_exec(const PodInit *p, int *stdio_fds, size_t n_stdio_fds, Stage1Message *failure) {
-        const char *wd = p->working_directory ?: "/";
+static int app_exec(const PodInit *p, const PodInitApp *a, int *stdio_fds, size_t n_stdio_fds, Stage1Message *failure) {
+        const char *wd = a->working_directory ?: "/";
         int r;
 
         if (reset_signals() < 0)
-                return stage1_message_failed(failure, errno, "Failed to reset the signals of the app: %m");
+                return stage1_message_failed(failure, errno, "Failed to reset the signals of app '%s': %m", a->name);
         /* Its own session and process group, as a service's main process has. */
         if (setsid() < 0)
-                return stage1_message_failed(failure, errno, "Failed to create a session for the app: %m");
+                return stage1_message_failed(failure, errno, "Failed to create a session for app '%s': %m", a->name);
         r = move_fds_to_stdio(stdio_fds, n_stdio_fds);
         if (r < 0)
-                return stage1_message_failed(failure, r, "Failed to connect the app to the attached client: %m");
+                return stage1_message_failed(failure, r, "Failed to connect app '%s' to the attached client: %m", a->name);
+
+        if (p->n_apps > 1) {
+                r = app_enter(p, a, failure);
+                if (r < 0)
+                        return r;
+        }
+        /* Otherwise capabilities, no_new_privs and the seccomp filter are the init's,
+         * inherited through fork() and execve(): a second filter would only cost every
+         * system call of the app a second run. */
 
         umask(saved_umask);
         if (chdir(wd) < 0)
-                return stage1_message_failed(failure, errno, "Failed to change to working directory '%s': %m", wd);
+                return stage1_message_failed(failure, errno, "Failed to change to working directory '%s' of app '%s': %m",
+                                             wd, a->name);
 
-        /* Capabilities, no_new_privs and the seccomp filter are the init's, inherited
-         * through fork() and execve(): a second filter would only cost every system call
-         * of the app a second run. */
-
-        /* execvp() searches the PATH of environ, which must be the pod's. */
-        environ = p->environment;
-        execvp(p->command[0], p->command);
-        return stage1_message_failed(failure, errno, "Failed to execute '%s': %m", p->command[0]);
+        /* execvp() searches the PATH of environ, which must be the app's. */
+        environ = a->environment;
+        execvp(a->command[0], a->command);
+        return stage1_message_failed(failure, errno, "Failed to execute '%s' in app '%s': %m", a->command[0], a->name);
 }
 
-/* Forks and executes the app. Returns its PID once the exec succeeded. */
-static pid_t app_start(const PodInit *p, int *stdio_fds, size_t n_stdio_fds, Stage1Message *failure) {
+/* Forks and executes an app. Returns its PID once the exec succeeded. */
+static pid_t app_start(const PodInit *p, const PodInitApp *a, int *stdio_fds, size_t n_stdio_fds, Stage1Message *failure) {
         _cleanup_close_ int read_fd = -EBADF, write_fd = -EBADF;
         char buf[STAGE1_PACKET_SIZE_MAX];
         int pipe_fds[2], status;
@@ -112,9 +138,9 @@ static pid_t app_start(const PodInit *p, int *stdio_fds, size_t n_stdio_fds, Sta
 
         pid = fork();
         if (pid < 0)
-                return stage1_message_failed(failure, errno, "Failed to fork the app of pod '%s': %m", p->name);
+                return stage1_message_failed(failure, errno, "Failed to fork app '%s' of pod '%s': %m", a->name, p->name);
         if (pid == 0) {
-                int r = app_exec(p, stdio_fds, n_stdio_fds, failure);
+                int r = app_exec(p, a, stdio_fds, n_stdio_fds, failure);
 
                 n = stage1_message_pack(failure, buf, sizeof buf);
                 if (n > 0)
@@ -131,9 +157,9 @@ static pid_t app_start(const PodInit *p, int *stdio_fds, size_t n_stdio_fds, Sta
 
         (void) waitpid(pid, &status, 0);
         if (n < 0)
-                return stage1_message_failed(failure, errno, "Failed to read the exec status of the app: %m");
+                return stage1_message_failed(failure, errno, "Failed to read the exec status of app '%s': %m", a->name);
         if (stage1_message_unpack(buf, (size_t) n, failure) < 0 || failure->type != STAGE1_MESSAGE_FAILED)
-                return stage1_message_failed(failure, EPROTO, "The app of pod '%s' failed to start.", p->name);
+                return stage1_message_failed(failure, EPROTO, "App '%s' of pod '%s' failed to start.", a->name, p->name);
         return -failure->error;
 }
 
@@ -179,14 +205,21 @@ static int init_confine(const PodInit *p, Stage1Message *failure) {
         return 0;
 }
 
-_noreturn_ static void init_loop(int sock, int signal_fd, pid_t app) {
+static void apps_kill(const PodInit *p, const pid_t *pids, int sig) {
+        for (size_t i = 0; i < p->n_apps; i++)
+                if (pids[i] > 0)
+                        (void) kill(pids[i], sig);
+}
+
+_noreturn_ static void init_loop(const PodInit *p, int sock, int signal_fd, pid_t *pids) {
+        size_t n_running = p->n_apps;
+        bool ending = false;
+
         for (;;) {
                 struct pollfd pfd[2] = {
                         { .fd = signal_fd, .events = POLLIN },
                         { .fd = sock, .events = POLLIN },
                 };
-                bool app_exited = false;
-                int status = 0;
 
                 if (poll(pfd, ELEMENTSOF(pfd), -1) < 0) {
                         if (errno == EINTR)
@@ -197,32 +230,45 @@ _noreturn_ static void init_loop(int sock, int signal_fd, pid_t app) {
                 if (pfd[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
 
-                        if (read(signal_fd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
-                                (void) kill(app, (int) si.ssi_signo);
+                        if (read(signal_fd, &si, sizeof si) == sizeof si) {
+                                /* The apps had their time: the kernel kills what is left with us. */
+                                if (si.ssi_signo == SIGALRM && ending)
+                                        _exit(EXIT_SUCCESS);
+                                if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGALRM)
+                                        apps_kill(p, pids, (int) si.ssi_signo);
+                        }
 
                         /* SIGCHLDs coalesce: reap until nothing is left, orphans included. */
                         for (;;) {
+                                Stage1Message m;
+                                ExitInfo e;
+                                size_t i;
                                 int st;
                                 pid_t pid = waitpid(-1, &st, WNOHANG);
 
                                 if (pid <= 0)
                                         break;
-                                if (pid == app) {
-                                        app_exited = true;
-                                        status = st;
+                                for (i = 0; i < p->n_apps && pids[i] != pid; i++)
+                                        ;
+                                if (i >= p->n_apps)
+                                        continue;
+
+                                pids[i] = 0;
+                                n_running--;
+                                m = (Stage1Message) { .type = STAGE1_MESSAGE_EXITED, .status = st, .app = (unsigned) i };
+                                (void) stage1_message_send(sock, &m, NULL, 0);
+
+                                if (!ending && exit_info_from_wait_status(st, &e) >= 0 &&
+                                    exit_policy_ends_pod(p->exit_policy, &e, n_running) && n_running > 0) {
+                                        ending = true;
+                                        apps_kill(p, pids, SIGTERM);
+                                        alarm(POD_APP_STOP_TIMEOUT_SEC);
                                 }
                         }
 
-                        if (app_exited) {
-                                Stage1Message m = {
-                                        .type = STAGE1_MESSAGE_EXITED,
-                                        .status = status,
-                                };
-
-                                (void) stage1_message_send(sock, &m, NULL, 0);
-                                /* The kernel kills what is left of the pod with us. */
+                        /* The kernel kills what is left of the pod with us. */
+                        if (n_running == 0)
                                 _exit(EXIT_SUCCESS);
-                        }
                 }
 
                 /* Nothing more is expected from the outer process: any event here means it
@@ -234,16 +280,17 @@ _noreturn_ static void init_loop(int sock, int signal_fd, pid_t app) {
 
 /* Waits until the outer process wrote our maps, then becomes the pod's root. Until then
  * we are the host's root with no UID of this namespace. */
-static int init_enter_userns(const PodInit *p, int *ret_tree_fd, Stage1Message *failure) {
+static int init_enter_userns(const PodInit *p, int *tree_fds, unsigned *ret_plain, Stage1Message *failure) {
         Stage1Message m;
         size_t n_fds = 0;
-        int fd = -EBADF, r;
+        int r;
 
-        r = stage1_message_receive(p->socket, &m, &fd, 1, &n_fds);
+        r = stage1_message_receive(p->socket, &m, tree_fds, p->n_apps, &n_fds);
         if (r <= 0)
                 _exit(EXIT_FAILURE);
-        if (m.type != STAGE1_MESSAGE_MAPPED || n_fds != 1)
-                return stage1_message_failed(failure, EBADMSG, "Expected the idmapped root of pod '%s'.", p->name);
+        if (m.type != STAGE1_MESSAGE_MAPPED || n_fds != p->n_apps)
+                return stage1_message_failed(failure, EBADMSG, "Expected the idmapped roots of pod '%s'.", p->name);
+        *ret_plain = (unsigned) m.status;
 
         /* As the host's root we still pass the pod's directory (0700, root's); the pod's
          * root could not, so the paths from here on are relative to it. */
@@ -253,20 +300,58 @@ static int init_enter_userns(const PodInit *p, int *ret_tree_fd, Stage1Message *
         if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                 return stage1_message_failed(failure, errno, "Failed to become root in the user namespace of pod '%s': %m", p->name);
 
-        *ret_tree_fd = fd;
         return 0;
+}
+
+/* Every app's root, with its API file systems; for several apps below the init's own root. */
+/* Bit N of plain: app N's tree is its own shifted copy, mounted without overlayfs. */
+static int init_mount_apps(const PodInit *p, const int *tree_fds, unsigned plain, Stage1Message *failure) {
+        int r;
+
+        if (p->n_apps > 1) {
+                char *names[POD_APPS_MAX + 1] = {};
+
+                for (size_t i = 0; i < p->n_apps; i++)
+                        names[i] = (char *) p->apps[i].name;
+                r = mount_setup_init_root(p->name, names, failure);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < p->n_apps; i++) {
+                const PodInitApp *a = p->apps + i;
+
+                r = mount_setup_root(p->name, a->root, a->source, plain & (1U << i) ? NULL : a->overlay_options,
+                                     tree_fds[i], failure);
+                if (r < 0)
+                        return r;
+                r = mount_setup_api(p->name, a->root, !p->private_users || p->private_network, failure);
+                if (r < 0)
+                        return r;
+                if (p->read_only) {
+                        r = mount_setup_read_only(p->name, a->root, failure);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        return mount_setup_pivot(p->name, p->n_apps > 1 ? POD_INIT_ROOT : p->apps[0].root, failure);
 }
 
 int pod_init_main(void *userdata) {
         const PodInit *p = userdata;
-        int sock = p->socket, fds[STAGE1_FDS_MAX], signal_fd, tree_fd = -EBADF, r;
+        int sock = p->socket, fds[STAGE1_STDIO_FDS], tree_fds[POD_APPS_MAX], signal_fd, r;
+        pid_t pids[POD_APPS_MAX] = {};
         Stage1Message m, failure;
+        unsigned plain = 0;
         size_t n_fds = 0;
         sigset_t ss;
-        pid_t app;
 
         /* Also covers a SIGKILLed outer process; the socket's EOF covers the race. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+        for (size_t i = 0; i < ELEMENTSOF(tree_fds); i++)
+                tree_fds[i] = -EBADF;
 
         r = close_other_fds(sock);
         if (r < 0) {
@@ -275,18 +360,22 @@ int pod_init_main(void *userdata) {
         }
         saved_umask = umask(0);
 
+        if (p->n_apps == 0 || p->n_apps > POD_APPS_MAX) {
+                (void) stage1_message_failed(&failure, EINVAL, "Pod '%s' has %zu apps.", p->name, p->n_apps);
+                init_fail(sock, &failure);
+        }
+
         if (p->private_users) {
-                r = init_enter_userns(p, &tree_fd, &failure);
+                r = init_enter_userns(p, tree_fds, &plain, &failure);
                 if (r < 0)
                         init_fail(sock, &failure);
         }
 
-        if (mount_setup_root(p->name, p->rootfs, p->overlay_options, tree_fd, &failure) < 0 ||
-            mount_setup_api(p->name, p->rootfs, !p->private_users || p->private_network, &failure) < 0 ||
-            (p->read_only && mount_setup_read_only(p->name, p->rootfs, &failure) < 0) ||
-            mount_setup_pivot(p->name, p->rootfs, &failure) < 0)
+        if (init_mount_apps(p, tree_fds, plain, &failure) < 0)
                 init_fail(sock, &failure);
-        tree_fd = safe_close(tree_fd);
+        for (size_t i = 0; i < p->n_apps; i++)
+                tree_fds[i] = safe_close(tree_fds[i]);
+
         if (sethostname(p->name, strlen(p->name)) < 0) {
                 (void) stage1_message_failed(&failure, errno, "Failed to set the hostname of pod '%s': %m", p->name);
                 init_fail(sock, &failure);
@@ -302,7 +391,9 @@ int pod_init_main(void *userdata) {
                 }
         }
 
-        if (init_confine(p, &failure) < 0)
+        /* One app inherits the init's confinement; several confine themselves, each after
+         * entering its own root, and the init follows once they run. */
+        if (p->n_apps == 1 && init_confine(p, &failure) < 0)
                 init_fail(sock, &failure);
 
         m = (Stage1Message) { .type = STAGE1_MESSAGE_READY };
@@ -312,7 +403,7 @@ int pod_init_main(void *userdata) {
         r = stage1_message_receive(sock, &m, fds, ELEMENTSOF(fds), &n_fds);
         if (r <= 0 || m.type != STAGE1_MESSAGE_GO)
                 _exit(EXIT_FAILURE);
-        if (n_fds != 0 && n_fds != STAGE1_FDS_MAX) {
+        if (n_fds != 0 && n_fds != STAGE1_STDIO_FDS) {
                 (void) stage1_message_failed(&failure, EBADMSG, "Received %zu stdio file descriptors.", n_fds);
                 init_fail(sock, &failure);
         }
@@ -323,6 +414,7 @@ int pod_init_main(void *userdata) {
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         sigaddset(&ss, SIGHUP);
+        sigaddset(&ss, SIGALRM);
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0) {
                 (void) stage1_message_failed(&failure, errno, "Failed to block signals: %m");
                 init_fail(sock, &failure);
@@ -333,17 +425,24 @@ int pod_init_main(void *userdata) {
                 init_fail(sock, &failure);
         }
 
-        app = app_start(p, fds, n_fds, &failure);
-        if (app < 0)
-                init_fail(sock, &failure);
+        /* All or nothing: if one app fails to start, the init exits and the kernel takes
+         * the others with it. */
+        for (size_t i = 0; i < p->n_apps; i++) {
+                pids[i] = app_start(p, p->apps + i, fds, n_fds, &failure);
+                if (pids[i] < 0)
+                        init_fail(sock, &failure);
+        }
 
-        /* The app has its copies; ours would keep the client from seeing EOF. */
+        /* The apps have their copies; ours would keep the client from seeing EOF. */
         for (size_t i = 0; i < n_fds; i++)
                 safe_close(fds[i]);
+
+        if (p->n_apps > 1 && init_confine(p, &failure) < 0)
+                init_fail(sock, &failure);
 
         m = (Stage1Message) { .type = STAGE1_MESSAGE_STARTED };
         if (stage1_message_send(sock, &m, NULL, 0) < 0)
                 _exit(EXIT_FAILURE);
 
-        init_loop(sock, signal_fd, app);
+        init_loop(p, sock, signal_fd, pids);
 }

@@ -2,24 +2,44 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "pod-config.h"
 
 /* The pod's init: the process stage1 clones into new mount, PID, UTS, IPC, cgroup and
  * (unless the pod shares the host's) network namespaces. It sets up the pod's file
  * systems and network, confines itself (capabilities, no_new_privs, seccomp) so that
  * the app inherits exactly that, reports READY, waits for GO, then runs as PID 1 of
- * the pod: starts the app, reaps every zombie, forwards SIGTERM, SIGINT and SIGHUP to the
- * app, and when the app ends reports its wait status and exits, which ends the pod. */
+ * the pod: starts the apps, reaps every zombie, forwards SIGTERM, SIGINT and SIGHUP to the
+ * apps, reports each app's wait status as it ends, and exits when the pod's exit policy
+ * says the pod is over (after asking the apps still running to stop), which ends the pod.
+ *
+ * A pod of one app: the init mounts the app's root and pivots into it, as the app's
+ * PID 1 (machinectl shell and copy-to see the app's tree). A pod of several apps: the
+ * init lives on a small tmpfs of its own with each app's root below /apps/NAME; each app
+ * gets its own mount namespace there and pivots into its root before it is confined. */
+
+/* After the exit policy ended the pod, how long the other apps have to stop. */
+#define POD_APP_STOP_TIMEOUT_SEC 10
+
+typedef struct PodInitApp {
+        const char *name;
+        const char *root;            /* where the init mounts the app's root (see PodInit.pod_dir) */
+        const char *source;          /* without a user namespace, for btrfs: the snapshot to bind on root */
+        const char *overlay_options; /* NULL if the root is a btrfs snapshot */
+        char **command;              /* looked up in the app's PATH */
+        char **environment;          /* complete, see pod_env_build() */
+        const char *working_directory;
+} PodInitApp;
 
 typedef struct PodInit {
         const char *name;
-        const char *pod_dir;         /* with a user namespace: rootfs and the overlay's paths are relative to it */
+        const char *pod_dir;         /* with a user namespace: relative paths are relative to it */
         bool private_users;          /* in a new user namespace: wait for MAPPED first */
-        const char *rootfs;          /* the pod's root, as a host path */
-        const char *overlay_options; /* NULL if rootfs is a btrfs snapshot */
-        char **command;              /* looked up in the pod's PATH */
-        char **environment;          /* complete, see pod_env_build() */
-        const char *working_directory;
+        const PodInitApp *apps;
+        size_t n_apps;
+        ExitPolicy exit_policy;
         bool private_network;        /* in a new network namespace: bring up loopback */
         bool read_only;              /* mount the root read-only */
         uint64_t capabilities;       /* retained, see caps_retained() */

@@ -27,12 +27,14 @@ static int errno_is_valid(int e) {
 }
 
 int stage1_message_pack(const Stage1Message *m, void *buf, size_t size) {
-        uint32_t header[3];
+        uint32_t header[4];
         size_t n;
 
         if (m->type < 0 || m->type >= _STAGE1_MESSAGE_TYPE_MAX)
                 return -EINVAL;
         if ((m->type == STAGE1_MESSAGE_FAILED) != !!errno_is_valid(m->error))
+                return -EINVAL;
+        if (m->app >= POD_APPS_MAX || (m->type != STAGE1_MESSAGE_EXITED && m->app != 0))
                 return -EINVAL;
 
         n = strnlen(m->text, sizeof m->text);
@@ -44,6 +46,7 @@ int stage1_message_pack(const Stage1Message *m, void *buf, size_t size) {
         header[0] = (uint32_t) m->type;
         header[1] = (uint32_t) m->error;
         header[2] = (uint32_t) m->status;
+        header[3] = m->app;
         memcpy(buf, header, sizeof header);
         memcpy((char *) buf + sizeof header, m->text, n);
 
@@ -52,7 +55,7 @@ int stage1_message_pack(const Stage1Message *m, void *buf, size_t size) {
 
 int stage1_message_unpack(const void *buf, size_t size, Stage1Message *ret) {
         Stage1Message m = {};
-        uint32_t header[3];
+        uint32_t header[4];
         size_t n;
 
         if (size < STAGE1_PACKET_HEADER_SIZE || size > STAGE1_PACKET_SIZE_MAX)
@@ -64,10 +67,16 @@ int stage1_message_unpack(const void *buf, size_t size, Stage1Message *ret) {
         m.type = (Stage1MessageType) header[0];
         m.error = (int) header[1];
         m.status = (int) header[2];
+        m.app = header[3];
 
         if (m.type == STAGE1_MESSAGE_FAILED ? !errno_is_valid(m.error) : m.error != 0)
                 return -EBADMSG;
-        if (m.type != STAGE1_MESSAGE_EXITED && m.status != 0)
+        if (m.type != STAGE1_MESSAGE_EXITED && m.app != 0)
+                return -EBADMSG;
+        if (m.type == STAGE1_MESSAGE_MAPPED ? (unsigned) m.status >= (1U << POD_APPS_MAX) :
+            m.type != STAGE1_MESSAGE_EXITED && m.status != 0)
+                return -EBADMSG;
+        if (m.app >= POD_APPS_MAX)
                 return -EBADMSG;
 
         n = size - STAGE1_PACKET_HEADER_SIZE;

@@ -13,12 +13,14 @@
 
 typedef enum Stage1MessageType {
         STAGE1_MESSAGE_READY,   /* init → outer: the pod's mounts are set up */
-        STAGE1_MESSAGE_GO,      /* outer → init: registered, start the app; carries 0 or 3 stdio fds */
-        STAGE1_MESSAGE_STARTED, /* init → outer: the app was executed */
+        STAGE1_MESSAGE_GO,      /* outer → init: registered, start the apps; carries 0 or 3 stdio fds */
+        STAGE1_MESSAGE_STARTED, /* init → outer: every app was executed */
         STAGE1_MESSAGE_FAILED,  /* init → outer: setup or exec failed; error and text say why */
-        STAGE1_MESSAGE_EXITED,  /* init → outer: the app ended; status is its wait status */
-        STAGE1_MESSAGE_MAPPED,  /* outer → init: the user namespace's maps are written; carries
-                                 * the idmapped root (btrfs) or image (overlay) as a detached mount */
+        STAGE1_MESSAGE_EXITED,  /* init → outer: app number `app` ended; status is its wait status */
+        STAGE1_MESSAGE_MAPPED,  /* outer → init: the user namespace's maps are written; carries,
+                                 * for each app, its idmapped root (btrfs) or image (overlay) as a
+                                 * detached mount; bit N of status set: app N's is instead its own
+                                 * shifted copy, to be mounted as it is, without overlayfs */
         _STAGE1_MESSAGE_TYPE_MAX,
         _STAGE1_MESSAGE_TYPE_INVALID = -EINVAL,
 } Stage1MessageType;
@@ -29,16 +31,19 @@ typedef enum Stage1MessageType {
 typedef struct Stage1Message {
         Stage1MessageType type;
         int error;  /* positive errno, FAILED only */
-        int status; /* wait status, EXITED only */
+        int status; /* wait status, EXITED; a mask of apps, MAPPED */
+        unsigned app; /* index of the app in the pod's configuration, EXITED only */
         char text[STAGE1_TEXT_MAX];
 } Stage1Message;
 
-/* type, error and status as 32-bit host-endian integers, then the text. */
-#define STAGE1_PACKET_HEADER_SIZE 12
+/* type, error, status and app as 32-bit host-endian integers, then the text. */
+#define STAGE1_PACKET_HEADER_SIZE 16
 #define STAGE1_PACKET_SIZE_MAX (STAGE1_PACKET_HEADER_SIZE + STAGE1_TEXT_MAX - 1)
 
 /* stdin, stdout and stderr of an attached client. */
-#define STAGE1_FDS_MAX 3
+#define STAGE1_STDIO_FDS 3
+/* The most fds a message carries: MAPPED's, one per app. */
+#define STAGE1_FDS_MAX POD_APPS_MAX
 
 const char *stage1_message_type_to_string(Stage1MessageType t);
 

@@ -18,8 +18,10 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-login.h>
 
+#include <archive_entry.h>
 #include <libmount.h>
 
+#include "archive-util.h"
 #include "caps.h"
 #include "fileio.h"
 #include "log.h"
@@ -34,29 +36,44 @@
 #include "stage1-protocol.h"
 #include "stage1.h"
 #include "strv.h"
+#include "uid-shift.h"
 
 /* The pod's init needs little: it makes syscalls and formats short messages. */
 #define POD_INIT_STACK_SIZE (256 * 1024)
 
+/* What stage1 works out for each app of the pod. */
+typedef struct Stage1App {
+        char *dir;             /* "" or "apps/NAME/", see pod_app_dir() */
+        char *rootfs;          /* its root on the host: POD_DIR/DIR/rootfs */
+        char *root;            /* where the init mounts it, see PodInitApp */
+        char *image;           /* its image's tree on the host */
+        char **environment;
+        char *overlay_options;
+        ExitInfo exit;
+        bool exited;
+        bool shifted;          /* rootfs/ is the app's own copy, shifted: see stage1_shift_app() */
+} Stage1App;
+
 typedef struct Stage1 {
         const char *name;
         char *pod_dir;
-        char *rootfs;
         int pod_dir_fd;
         PodConfig config;
-        char **environment;
-        char *overlay_options;
+        Stage1App *apps;       /* config.n_apps of them */
+        PodInitApp *init_apps;
 
-        int stdio_fds[STAGE1_FDS_MAX];
+        int stdio_fds[STAGE1_STDIO_FDS];
         size_t n_stdio_fds;
 
         pid_t pid;           /* the pod's init, as seen on the host; 0 once reaped */
         int init_status;     /* its wait status, once reaped */
         int socket;
         int signal_fd;
-        bool go;             /* GO was sent: stop signals are forwarded to the app */
+        bool go;             /* GO was sent: stop signals are forwarded to the apps */
         int cancel_signal;   /* a stop signal received before that */
-        bool app_exited;
+        size_t n_exited;
+        ssize_t deciding_app;     /* the app whose end ended the pod, by the exit policy; or -1 */
+        ssize_t first_failed_app; /* the first app that failed before that; or -1 */
 
         uint64_t start_usec; /* CLOCK_MONOTONIC */
         ExitInfo exit_info;
@@ -71,11 +88,21 @@ static uint64_t monotonic_usec(void) {
 
 static void stage1_done(Stage1 *s) {
         free(s->pod_dir);
-        free(s->rootfs);
         safe_close(s->pod_dir_fd);
+        for (size_t i = 0; s->apps && i < s->config.n_apps; i++) {
+                Stage1App *a = s->apps + i;
+
+                free(a->dir);
+                free(a->rootfs);
+                free(a->root);
+                free(a->image);
+                strv_free(a->environment);
+                free(a->overlay_options);
+                exit_info_done(&a->exit);
+        }
+        free(s->apps);
+        free(s->init_apps);
         pod_config_done(&s->config);
-        strv_free(s->environment);
-        free(s->overlay_options);
         for (size_t i = 0; i < s->n_stdio_fds; i++)
                 safe_close(s->stdio_fds[i]);
         safe_close(s->socket);
@@ -112,6 +139,76 @@ _printf_(3, 4) static int stage1_fail(Stage1 *s, int error, const char *format, 
         return -error;
 }
 
+static int stage1_prepare_app(Stage1 *s, size_t i) {
+        const PodApp *c = s->config.apps + i;
+        Stage1App *a = s->apps + i;
+        bool userns = s->config.uid_shift != UID_INVALID;
+        int r;
+
+        r = pod_app_dir(&s->config, i, &a->dir);
+        if (r < 0)
+                return stage1_fail(s, r, "Out of memory.");
+
+        r = pod_env_build(c->environment, s->name, getenv("TERM"), &a->environment);
+        if (r < 0)
+                return stage1_fail(s, r, "Failed to build the environment of app '%s' of pod '%s': %m", c->name, s->name);
+
+        if (asprintf(&a->rootfs, "%s/%s" POD_ROOTFS_DIR, s->pod_dir, a->dir) < 0 ||
+            asprintf(&a->image, PODCTL_IMAGES_DIR "/%s", c->image) < 0)
+                return stage1_fail(s, ENOMEM, "Out of memory.");
+
+        /* With a user namespace the init resolves relative paths from the pod's directory,
+         * which only the host's root may enter (see init_enter_userns()). */
+        if (s->config.n_apps > 1)
+                r = asprintf(&a->root, POD_INIT_ROOT "/" POD_INIT_APPS_DIR "/%s", c->name);
+        else if (userns)
+                r = asprintf(&a->root, "%s" POD_ROOTFS_DIR, a->dir);
+        else
+                r = asprintf(&a->root, "%s", a->rootfs);
+        if (r < 0)
+                return stage1_fail(s, ENOMEM, "Out of memory.");
+
+        if (s->config.storage == STORAGE_OVERLAY) {
+                _cleanup_free_ char *upper = NULL, *work = NULL;
+
+                /* The one failure overlayfs would describe only as ENOENT. */
+                if (access(a->image, F_OK) < 0)
+                        return stage1_fail(s, errno, "Failed to mount overlay for app '%s' of pod '%s': image '%s': %m",
+                                           c->name, s->name, c->image);
+
+                if (userns) {
+                        /* The init attaches the idmapped image on the app's root and mounts
+                         * overlayfs over it. The pod's root cannot set trusted.* xattrs:
+                         * overlayfs keeps its own in user.*. */
+                        if (asprintf(&upper, "%s" POD_UPPER_DIR, a->dir) < 0 ||
+                            asprintf(&work, "%s" POD_WORK_DIR, a->dir) < 0)
+                                return stage1_fail(s, ENOMEM, "Out of memory.");
+                        r = overlay_options_build(a->root, upper, work, &a->overlay_options);
+                        if (r >= 0 && mnt_optstr_append_option(&a->overlay_options, "userxattr", NULL) < 0)
+                                r = -ENOMEM;
+                } else {
+                        if (asprintf(&upper, "%s/%s" POD_UPPER_DIR, s->pod_dir, a->dir) < 0 ||
+                            asprintf(&work, "%s/%s" POD_WORK_DIR, s->pod_dir, a->dir) < 0)
+                                return stage1_fail(s, ENOMEM, "Out of memory.");
+                        r = overlay_options_build(a->image, upper, work, &a->overlay_options);
+                }
+                if (r < 0)
+                        return stage1_fail(s, r, "Failed to build the overlay options of app '%s' of pod '%s': %m",
+                                           c->name, s->name);
+        }
+
+        s->init_apps[i] = (PodInitApp) {
+                .name = c->name,
+                .root = a->root,
+                .source = a->rootfs,
+                .overlay_options = a->overlay_options,
+                .command = c->command,
+                .environment = a->environment,
+                .working_directory = c->working_directory,
+        };
+        return 0;
+}
+
 static int stage1_prepare(Stage1 *s) {
         int r;
 
@@ -121,40 +218,16 @@ static int stage1_prepare(Stage1 *s) {
         if (strcmp(s->config.name, s->name) != 0)
                 return stage1_fail(s, EBADMSG, "The configuration of pod '%s' is for pod '%s'.", s->name, s->config.name);
 
-        r = pod_env_build(s->config.environment, s->name, getenv("TERM"), &s->environment);
-        if (r < 0)
-                return stage1_fail(s, r, "Failed to build the environment of pod '%s': %m", s->name);
-
-        if (asprintf(&s->rootfs, "%s/" POD_ROOTFS_DIR, s->pod_dir) < 0)
+        s->apps = calloc(s->config.n_apps, sizeof(Stage1App));
+        s->init_apps = calloc(s->config.n_apps, sizeof(PodInitApp));
+        if (!s->apps || !s->init_apps)
                 return stage1_fail(s, ENOMEM, "Out of memory.");
 
-        if (s->config.storage == STORAGE_OVERLAY) {
-                _cleanup_free_ char *lower = NULL, *upper = NULL, *work = NULL;
-
-                if (asprintf(&lower, PODCTL_IMAGES_DIR "/%s", s->config.image) < 0 ||
-                    asprintf(&upper, "%s/" POD_UPPER_DIR, s->pod_dir) < 0 ||
-                    asprintf(&work, "%s/" POD_WORK_DIR, s->pod_dir) < 0)
-                        return stage1_fail(s, ENOMEM, "Out of memory.");
-
-                /* The one failure overlayfs would describe only as ENOENT. */
-                if (access(lower, F_OK) < 0)
-                        return stage1_fail(s, errno, "Failed to mount overlay for pod '%s': image '%s': %m",
-                                           s->name, s->config.image);
-
-                if (s->config.uid_shift != UID_INVALID) {
-                        /* The init attaches the idmapped image on rootfs/ and mounts overlayfs
-                         * over it; it resolves these relative to the pod's directory, which
-                         * only the host's root may enter. The pod's root cannot set trusted.*
-                         * xattrs: overlayfs keeps its own in user.*. */
-                        r = overlay_options_build(POD_ROOTFS_DIR, POD_UPPER_DIR, POD_WORK_DIR, &s->overlay_options);
-                        if (r >= 0 && mnt_optstr_append_option(&s->overlay_options, "userxattr", NULL) < 0)
-                                r = -ENOMEM;
-                } else
-                        r = overlay_options_build(lower, upper, work, &s->overlay_options);
+        for (size_t i = 0; i < s->config.n_apps; i++) {
+                r = stage1_prepare_app(s, i);
                 if (r < 0)
-                        return stage1_fail(s, r, "Failed to build the overlay options of pod '%s': %m", s->name);
+                        return r;
         }
-
         return 0;
 }
 
@@ -174,12 +247,9 @@ static int stage1_clone(Stage1 *s) {
                 .name = s->name,
                 .pod_dir = s->pod_dir,
                 .private_users = s->config.uid_shift != UID_INVALID,
-                /* Relative to pod_dir, see init_enter_userns(). */
-                .rootfs = s->config.uid_shift != UID_INVALID ? POD_ROOTFS_DIR : s->rootfs,
-                .overlay_options = s->overlay_options,
-                .command = s->config.command,
-                .environment = s->environment,
-                .working_directory = s->config.working_directory,
+                .apps = s->init_apps,
+                .n_apps = s->config.n_apps,
+                .exit_policy = s->config.exit_policy,
                 .private_network = !s->config.network_host,
                 .read_only = s->config.read_only,
                 .capabilities = caps_retained(&s->config),
@@ -227,17 +297,204 @@ static int write_map(pid_t pid, const char *file, uint32_t shift) {
         return 0;
 }
 
-/* Maps the init's user namespace to the pod's range and hands it its root (btrfs) or
- * image (overlay) as a detached mount idmapped to that namespace: the tree on disk stays
- * as it is, no chown. The init waits for this before anything else. */
-static int stage1_map_users(Stage1 *s) {
-        _cleanup_free_ char *ns = NULL, *image = NULL;
-        _cleanup_close_ int userns_fd = -EBADF, tree_fd = -EBADF;
-        Stage1Message m = { .type = STAGE1_MESSAGE_MAPPED };
+static void close_many(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                fds[i] = safe_close(fds[i]);
+}
+
+/* Copies the tree at source into the working directory with libarchive, as it is:
+ * owners, modes, times, xattrs and ACLs; symlinks as symlinks, not crossing mounts. */
+static int copy_tree(const char *source) {
+        _cleanup_(archive_read_freep) struct archive *in = NULL;
+        _cleanup_(archive_write_freep) struct archive *out = NULL;
+        size_t prefix = strlen(source);
+        struct archive_entry *e;
+        int r;
+
+        in = archive_read_disk_new();
+        out = archive_write_disk_new();
+        if (!in || !out)
+                return -ENOMEM;
+        archive_read_disk_set_symlink_physical(in);
+        if (archive_read_disk_set_behavior(in, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_FFLAGS) != ARCHIVE_OK ||
+            archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                                ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT) != ARCHIVE_OK)
+                return -EIO;
+        if (archive_read_disk_open(in, source) != ARCHIVE_OK)
+                return log_error_errno(archive_errno(in) ?: EIO, "Failed to read %s: %s", source, archive_error_string(in));
+
+        while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+                const char *path = archive_entry_pathname(e);
+                const void *buf;
+                size_t size;
+                int64_t offset;
+
+                (void) archive_read_disk_descend(in);
+                /* "SOURCE/x" is "./x" here; SOURCE itself is ".". */
+                if (strncmp(path, source, prefix) != 0)
+                        return log_error_errno(EINVAL, "Unexpected path %s below %s.", path, source);
+                if (path[prefix] == '\0') {
+                        archive_entry_set_pathname(e, ".");
+                } else {
+                        _cleanup_free_ char *rel = NULL;
+
+                        if (asprintf(&rel, ".%s", path + prefix) < 0)
+                                return -ENOMEM;
+                        archive_entry_set_pathname(e, rel);
+                }
+
+                if (archive_write_header(out, e) < ARCHIVE_WARN)
+                        return log_error_errno(archive_errno(out) ?: EIO, "Failed to copy %s: %s", path, archive_error_string(out));
+                if (archive_entry_size(e) > 0)
+                        while ((r = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
+                                if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN)
+                                        return log_error_errno(archive_errno(out) ?: EIO, "Failed to copy %s: %s", path,
+                                                               archive_error_string(out));
+                if (archive_write_finish_entry(out) < ARCHIVE_WARN)
+                        return log_error_errno(archive_errno(out) ?: EIO, "Failed to copy %s: %s", path, archive_error_string(out));
+        }
+        if (r != ARCHIVE_EOF)
+                return log_error_errno(archive_errno(in) ?: EIO, "Failed to read %s: %s", source, archive_error_string(in));
+        return archive_write_close(out) == ARCHIVE_OK ? 0 : -EIO;
+}
+
+/* In a child: copies the app's image into POD_DIR/DIR/.rootfs-shift/ (overlayfs cannot
+ * shift an image it does not own). Returns 0 or -errno, after logging. */
+static int stage1_copy_image(Stage1 *s, size_t i, const char *tmp) {
+        Stage1App *a = s->apps + i;
+        int status;
+        pid_t pid;
+
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "Failed to fork: %m");
+        if (pid == 0) {
+                if (fchdir(s->pod_dir_fd) < 0 || chdir(tmp) < 0) {
+                        log_error_errno(errno, "Failed to enter %s/%s: %m", s->pod_dir, tmp);
+                        _exit(EXIT_FAILURE);
+                }
+                _exit(copy_tree(a->image) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return log_error_errno(errno, "Failed to wait for the copy of image '%s': %m", s->config.apps[i].image);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return log_error_errno(EIO, "Failed to copy image '%s' for pod '%s'.", s->config.apps[i].image, s->name);
+        return 0;
+}
+
+/* Where the kernel or the file system cannot idmap: the app's rootfs/ becomes its own
+ * copy (on btrfs the snapshot is already; for overlayfs the image is copied), shifted
+ * into the pod's UID range once, and recorded so in uid-shifted beside it. */
+static int stage1_shift_app(Stage1 *s, size_t i) {
+        Stage1App *a = s->apps + i;
+        _cleanup_free_ char *marker = NULL, *tmp = NULL, *rootfs = NULL, *text = NULL;
+        _cleanup_close_ int fd = -EBADF, app_fd = -EBADF;
+        UidShiftStats stats = {};
+        int r;
+
+        if (asprintf(&marker, "%s" POD_UID_SHIFTED_FILE, a->dir) < 0 ||
+            asprintf(&tmp, "%s" POD_ROOTFS_SHIFT_DIR, a->dir) < 0 ||
+            asprintf(&rootfs, "%s" POD_ROOTFS_DIR, a->dir) < 0)
+                return stage1_fail(s, ENOMEM, "Out of memory.");
+
+        log_info("The file system of pod '%s' cannot be idmapped: shifting the files of app '%s' into its UID range.",
+                 s->name, s->config.apps[i].name);
+
+        if (s->config.storage == STORAGE_OVERLAY) {
+                /* What an interrupted attempt left. */
+                r = rm_rf_at(s->pod_dir_fd, tmp);
+                if (r < 0 && r != -ENOENT)
+                        return stage1_fail(s, r, "Failed to remove %s/%s: %m", s->pod_dir, tmp);
+                if (mkdirat(s->pod_dir_fd, tmp, 0755) < 0)
+                        return stage1_fail(s, errno, "Failed to create %s/%s: %m", s->pod_dir, tmp);
+                r = stage1_copy_image(s, i, tmp);
+                if (r < 0)
+                        return stage1_fail(s, r, "Failed to copy image '%s' for app '%s' of pod '%s'.",
+                                           s->config.apps[i].image, s->config.apps[i].name, s->name);
+                fd = openat(s->pod_dir_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        } else
+                fd = openat(s->pod_dir_fd, rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return stage1_fail(s, errno, "Failed to open the root of app '%s' of pod '%s': %m", s->config.apps[i].name, s->name);
+
+        r = uid_shift_tree(fd, s->config.uid_shift, POD_UID_RANGE_SIZE, &stats);
+        if (r < 0)
+                return stage1_fail(s, r, "Failed to shift the files of app '%s' of pod '%s' to UID %" PRIu32 ": %m",
+                                   s->config.apps[i].name, s->name, s->config.uid_shift);
+
+        /* The empty mount point gives way to the copy. */
+        if (s->config.storage == STORAGE_OVERLAY && renameat(s->pod_dir_fd, tmp, s->pod_dir_fd, rootfs) < 0)
+                return stage1_fail(s, errno, "Failed to move the copy of app '%s' of pod '%s' into place: %m",
+                                   s->config.apps[i].name, s->name);
+
+        if (asprintf(&text, "%" PRIu32 "\n", s->config.uid_shift) < 0)
+                return stage1_fail(s, ENOMEM, "Out of memory.");
+        /* Written beside the app's root: the temporary file must be in the same directory. */
+        app_fd = openat(s->pod_dir_fd, *a->dir ? a->dir : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = app_fd < 0 ? -errno : write_file_atomic_at(app_fd, POD_UID_SHIFTED_FILE, text, strlen(text), 0644);
+        if (r < 0)
+                return stage1_fail(s, r, "Failed to write %s/%s: %m", s->pod_dir, marker);
+
+        log_info("Shifted %" PRIu64 " of %" PRIu64 " files of app '%s' of pod '%s' (%" PRIu64 " owned by IDs outside the range).",
+                 stats.n_changed, stats.n_inodes, s->config.apps[i].name, s->name, stats.n_foreign);
+        return 0;
+}
+
+/* The app's root (btrfs) or image (overlay) as a detached mount idmapped to userns_fd; or,
+ * where that cannot be, its shifted own copy as it is. */
+static int stage1_idmap_app(Stage1 *s, size_t i, int userns_fd, int *ret_fd) {
         /* Private: a clone joins its source's peer group, and the mounts the init stacks
          * on it would propagate back onto the host's tree. */
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .propagation = MS_PRIVATE };
+        struct mount_attr attr = {
+                .attr_set = MOUNT_ATTR_IDMAP,
+                .propagation = MS_PRIVATE,
+                .userns_fd = (uint64_t) userns_fd,
+        };
+        Stage1App *a = s->apps + i;
+        _cleanup_free_ char *marker = NULL;
+        _cleanup_close_ int fd = -EBADF;
         const char *source;
+        int r;
+
+        if (asprintf(&marker, "%s" POD_UID_SHIFTED_FILE, a->dir) < 0)
+                return stage1_fail(s, ENOMEM, "Out of memory.");
+        a->shifted = faccessat(s->pod_dir_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+
+        for (;;) {
+                source = s->config.storage == STORAGE_OVERLAY && !a->shifted ? a->image : a->rootfs;
+                fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (fd < 0)
+                        return stage1_fail(s, errno, "Failed to clone the mount of %s for pod '%s': %m", source, s->name);
+                if (a->shifted)
+                        attr = (struct mount_attr) { .propagation = MS_PRIVATE };
+                if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) >= 0)
+                        break;
+                /* What a file system without idmapped mounts answers. */
+                if (a->shifted || !IN_SET(errno, EINVAL, EOPNOTSUPP, ENOSYS))
+                        return stage1_fail(s, errno, "Failed to idmap %s for pod '%s': %m", source, s->name);
+
+                fd = safe_close(fd);
+                r = stage1_shift_app(s, i);
+                if (r < 0)
+                        return r;
+                a->shifted = true;
+        }
+
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Maps the init's user namespace to the pod's range and hands it each app's root (btrfs)
+ * or image (overlay) as a detached mount idmapped to that namespace: the tree on disk
+ * stays as it is, no chown. The init waits for this before anything else. */
+static int stage1_map_users(Stage1 *s) {
+        _cleanup_free_ char *ns = NULL;
+        _cleanup_close_ int userns_fd = -EBADF;
+        Stage1Message m = { .type = STAGE1_MESSAGE_MAPPED };
+        int tree_fds[POD_APPS_MAX];
+        size_t n = 0;
         int r;
 
         r = write_map(s->pid, "uid_map", s->config.uid_shift);
@@ -247,22 +504,25 @@ static int stage1_map_users(Stage1 *s) {
                 return stage1_fail(s, r, "Failed to map the user namespace of pod '%s' to %" PRIu32 ": %m",
                                    s->name, s->config.uid_shift);
 
-        if (asprintf(&ns, "/proc/%d/ns/user", (int) s->pid) < 0 ||
-            asprintf(&image, PODCTL_IMAGES_DIR "/%s", s->config.image) < 0)
+        if (asprintf(&ns, "/proc/%d/ns/user", (int) s->pid) < 0)
                 return stage1_fail(s, ENOMEM, "Out of memory.");
         userns_fd = open(ns, O_RDONLY | O_CLOEXEC);
         if (userns_fd < 0)
                 return stage1_fail(s, errno, "Failed to open the user namespace of pod '%s': %m", s->name);
 
-        source = s->config.storage == STORAGE_OVERLAY ? image : s->rootfs;
-        tree_fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-        if (tree_fd < 0)
-                return stage1_fail(s, errno, "Failed to clone the mount of %s for pod '%s': %m", source, s->name);
-        attr.userns_fd = (uint64_t) userns_fd;
-        if (mount_setattr(tree_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-                return stage1_fail(s, errno, "Failed to idmap %s for pod '%s': %m", source, s->name);
+        for (n = 0; n < s->config.n_apps; n++) {
+                r = stage1_idmap_app(s, n, userns_fd, tree_fds + n);
+                if (r < 0) {
+                        close_many(tree_fds, n);
+                        return r;
+                }
+        }
 
-        r = stage1_message_send(s->socket, &m, &tree_fd, 1);
+        for (size_t i = 0; i < n; i++)
+                if (s->apps[i].shifted)
+                        m.status |= 1 << i;
+        r = stage1_message_send(s->socket, &m, tree_fds, n);
+        close_many(tree_fds, n);
         /* On EPIPE the init is gone; stage1_expect() finds out why. */
         if (r < 0 && r != -EPIPE)
                 return stage1_fail(s, r, "Failed to hand pod '%s' its root: %m", s->name);
@@ -405,7 +665,7 @@ static void stage1_take_stdio(Stage1 *s, sd_bus *bus) {
                                   s->name, bus_error_message(&error, r));
                 return;
         }
-        s->n_stdio_fds = STAGE1_FDS_MAX;
+        s->n_stdio_fds = STAGE1_STDIO_FDS;
 }
 
 static int stage1_start(Stage1 *s) {
@@ -469,7 +729,7 @@ static int stage1_start(Stage1 *s) {
                 return r;
 
         if (bus) {
-                r = bus_register_machine(bus, s->name, s->pid, s->rootfs, &error);
+                r = bus_register_machine(bus, s->name, s->pid, s->apps[0].rootfs, &error);
                 if (r < 0) {
                         if (in_unit)
                                 return stage1_fail(s, r, "Failed to register pod '%s' with systemd-machined: %s",
@@ -501,6 +761,73 @@ static int stage1_start(Stage1 *s) {
         return 0;
 }
 
+static void log_app_exit(const Stage1 *s, const char *app, const ExitInfo *e) {
+        if (e->code == EXIT_CODE_EXITED)
+                log_info("App '%s' of pod '%s' exited with status %i.", app, s->name, e->status);
+        else
+                log_info("App '%s' of pod '%s' was killed by SIG%s.", app, s->name, signal_to_string(e->status));
+}
+
+static void stage1_app_exited(Stage1 *s, const Stage1Message *m) {
+        Stage1App *a;
+
+        if (m->app >= s->config.n_apps || s->apps[m->app].exited) {
+                log_debug("Ignoring an exit of app %u from the init of pod '%s'.", m->app, s->name);
+                return;
+        }
+        a = s->apps + m->app;
+        if (exit_info_from_wait_status(m->status, &a->exit) < 0)
+                return;
+        a->exited = true;
+        s->n_exited++;
+        if (s->config.n_apps > 1)
+                log_app_exit(s, s->config.apps[m->app].name, &a->exit);
+
+        /* The init applies the same policy; what comes after the decision is the pod
+         * stopping its other apps. */
+        if (s->deciding_app >= 0)
+                return;
+        if (s->first_failed_app < 0 && exit_info_failed(&a->exit))
+                s->first_failed_app = m->app;
+        if (exit_policy_ends_pod(s->config.exit_policy, &a->exit, s->config.n_apps - s->n_exited))
+                s->deciding_app = m->app;
+}
+
+/* The pod's end is that of the first app that failed before the pod was decided to end,
+ * or else of the app whose end decided it; every app's end is kept as well. */
+static int stage1_decide_exit(Stage1 *s) {
+        ssize_t k = s->first_failed_app >= 0 ? s->first_failed_app : s->deciding_app;
+
+        if (k >= 0) {
+                s->exit_info.code = s->apps[k].exit.code;
+                s->exit_info.status = s->apps[k].exit.status;
+        } else if (exit_info_from_wait_status(s->init_status, &s->exit_info) < 0)
+                /* Without word from the init (it was killed, by the OOM killer say), its own
+                 * end is the pod's. */
+                s->exit_info = (ExitInfo) { .code = EXIT_CODE_KILLED, .status = SIGKILL };
+
+        s->exit_info.apps = calloc(s->config.n_apps, sizeof(AppExit));
+        if (!s->exit_info.apps)
+                return log_oom();
+        for (size_t i = 0; i < s->config.n_apps; i++) {
+                AppExit *e = s->exit_info.apps + i;
+
+                e->name = strdup(s->config.apps[i].name);
+                if (!e->name)
+                        return log_oom();
+                s->exit_info.n_apps = i + 1;
+                if (s->apps[i].exited) {
+                        e->code = s->apps[i].exit.code;
+                        e->status = s->apps[i].exit.status;
+                } else {
+                        /* Still running when the init exited: the kernel killed it. */
+                        e->code = EXIT_CODE_KILLED;
+                        e->status = SIGKILL;
+                }
+        }
+        return 0;
+}
+
 static int stage1_wait(Stage1 *s) {
         Stage1Message m;
         int r;
@@ -512,20 +839,14 @@ static int stage1_wait(Stage1 *s) {
                 if (r <= 0)
                         break;
 
-                if (m.type == STAGE1_MESSAGE_EXITED && !s->app_exited &&
-                    exit_info_from_wait_status(m.status, &s->exit_info) >= 0)
-                        s->app_exited = true;
+                if (m.type == STAGE1_MESSAGE_EXITED)
+                        stage1_app_exited(s, &m);
                 else
                         log_debug("Ignoring unexpected message '%s' from the init of pod '%s'.",
                                   stage1_message_type_to_string(m.type), s->name);
         }
 
-        /* Without word from the init (it was killed, by the OOM killer say), its own end is
-         * the pod's. */
-        if (!s->app_exited && exit_info_from_wait_status(s->init_status, &s->exit_info) < 0)
-                s->exit_info = (ExitInfo) { .code = EXIT_CODE_KILLED, .status = SIGKILL };
-
-        return 0;
+        return stage1_decide_exit(s);
 }
 
 int stage1_run(const char *name) {
@@ -534,6 +855,8 @@ int stage1_run(const char *name) {
                 .pod_dir_fd = -EBADF,
                 .socket = -EBADF,
                 .signal_fd = -EBADF,
+                .deciding_app = -1,
+                .first_failed_app = -1,
                 .start_usec = monotonic_usec(),
         };
         int r;

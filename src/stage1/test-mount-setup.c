@@ -210,7 +210,7 @@ static void pod_mounts_check(const char *rootfs) {
         int fd;
 
         umask(0);
-        if (mount_setup_root("test", rootfs, NULL, -EBADF, &failure) < 0 ||
+        if (mount_setup_root("test", rootfs, NULL, NULL, -EBADF, &failure) < 0 ||
             mount_setup_api("test", rootfs, true, &failure) < 0 ||
             mount_setup_read_only("test", rootfs, &failure) < 0) {
                 fprintf(stderr, "%s\n", failure.text);

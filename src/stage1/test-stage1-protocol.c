@@ -21,6 +21,7 @@ static void roundtrip(const Stage1Message *m) {
         ASSERT_EQ(u.type, m->type);
         ASSERT_EQ(u.error, m->error);
         ASSERT_EQ(u.status, m->status);
+        ASSERT_EQ(u.app, m->app);
         ASSERT_STREQ(u.text, m->text);
 }
 
@@ -31,6 +32,7 @@ TEST(pack_unpack) {
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_GO });
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_STARTED });
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_EXITED, .status = W_EXITCODE(3, 0) });
+        roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_EXITED, .status = W_EXITCODE(0, 15), .app = POD_APPS_MAX - 1 });
 
         ASSERT_EQ(stage1_message_failed(&m, -ENOENT, "Failed to execute '%s': %m", "foo"), -ENOENT);
         ASSERT_EQ(m.type, STAGE1_MESSAGE_FAILED);
@@ -66,15 +68,21 @@ TEST(pack_invalid) {
         ASSERT_EQ(stage1_message_pack(&(Stage1Message) { .type = _STAGE1_MESSAGE_TYPE_MAX }, buf, sizeof buf), -EINVAL);
         ASSERT_EQ(stage1_message_pack(&(Stage1Message) { .type = STAGE1_MESSAGE_FAILED }, buf, sizeof buf), -EINVAL);
         ASSERT_EQ(stage1_message_pack(&(Stage1Message) { .type = STAGE1_MESSAGE_READY, .error = 5 }, buf, sizeof buf), -EINVAL);
-        ASSERT_EQ(stage1_message_pack(&(Stage1Message) { .type = STAGE1_MESSAGE_READY, .text = "abc" }, buf, 13), -ENOBUFS);
+        ASSERT_EQ(stage1_message_pack(&(Stage1Message) { .type = STAGE1_MESSAGE_READY, .text = "abc" }, buf, STAGE1_PACKET_HEADER_SIZE + 1), -ENOBUFS);
+        ASSERT_EQ(stage1_message_pack(&(Stage1Message) { .type = STAGE1_MESSAGE_EXITED, .app = POD_APPS_MAX }, buf, sizeof buf), -EINVAL);
+        ASSERT_EQ(stage1_message_pack(&(Stage1Message) { .type = STAGE1_MESSAGE_READY, .app = 1 }, buf, sizeof buf), -EINVAL);
 }
 
-static size_t packet(char *buf, uint32_t type, uint32_t error, uint32_t status, const char *text, size_t n) {
-        uint32_t h[3] = { type, error, status };
+static size_t packet_app(char *buf, uint32_t type, uint32_t error, uint32_t status, uint32_t app, const char *text, size_t n) {
+        uint32_t h[4] = { type, error, status, app };
 
         memcpy(buf, h, sizeof h);
         memcpy(buf + sizeof h, text, n);
         return sizeof h + n;
+}
+
+static size_t packet(char *buf, uint32_t type, uint32_t error, uint32_t status, const char *text, size_t n) {
+        return packet_app(buf, type, error, status, 0, text, n);
 }
 
 TEST(unpack_invalid) {
@@ -83,7 +91,7 @@ TEST(unpack_invalid) {
         size_t n;
 
         ASSERT_EQ(stage1_message_unpack(buf, 0, &m), -EBADMSG);
-        ASSERT_EQ(stage1_message_unpack(buf, 11, &m), -EBADMSG);
+        ASSERT_EQ(stage1_message_unpack(buf, STAGE1_PACKET_HEADER_SIZE - 1, &m), -EBADMSG);
         ASSERT_EQ(stage1_message_unpack(buf, STAGE1_PACKET_SIZE_MAX + 1, &m), -EBADMSG);
 
         n = packet(buf, _STAGE1_MESSAGE_TYPE_MAX, 0, 0, "", 0);
@@ -98,6 +106,19 @@ TEST(unpack_invalid) {
         n = packet(buf, STAGE1_MESSAGE_READY, 2, 0, "", 0);
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
         n = packet(buf, STAGE1_MESSAGE_STARTED, 0, 1, "", 0);
+        ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
+        /* Only EXITED names an app, and only one the pod can have. */
+        n = packet_app(buf, STAGE1_MESSAGE_STARTED, 0, 0, 1, "", 0);
+        ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
+        n = packet_app(buf, STAGE1_MESSAGE_EXITED, 0, 0, POD_APPS_MAX, "", 0);
+        ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
+        n = packet_app(buf, STAGE1_MESSAGE_EXITED, 0, 0, POD_APPS_MAX - 1, "", 0);
+        ASSERT_OK(stage1_message_unpack(buf, n, &m));
+        ASSERT_EQ(m.app, POD_APPS_MAX - 1);
+        /* MAPPED's status is a mask of apps. */
+        n = packet(buf, STAGE1_MESSAGE_MAPPED, 0, (1U << POD_APPS_MAX) - 1, "", 0);
+        ASSERT_OK(stage1_message_unpack(buf, n, &m));
+        n = packet(buf, STAGE1_MESSAGE_MAPPED, 0, 1U << POD_APPS_MAX, "", 0);
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
 }
 
