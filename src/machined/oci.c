@@ -70,19 +70,6 @@ static const char *const docker_layer_media_types[_OCI_COMPRESSION_MAX] = {
         [OCI_COMPRESSION_ZSTD] = "application/vnd.docker.image.rootfs.diff.tar.zstd",
 };
 
-static inline bool streq(const char *a, const char *b) {
-        return strcmp(a, b) == 0;
-}
-
-static inline bool streq_ptr(const char *a, const char *b) {
-        return a && b ? streq(a, b) : a == b;
-}
-
-static inline void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
 OciCompression oci_layer_media_type_to_compression(const char *media_type) {
         for (size_t i = 0; i < ELEMENTSOF(layer_media_types); i++)
                 if (streq(layer_media_types[i].media_type, media_type))

@@ -26,9 +26,9 @@ static inline bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }
 
-/* Equal, and neither is NULL. */
+/* Equal, or both NULL. */
 static inline bool streq_ptr(const char *a, const char *b) {
-        return a && b && strcmp(a, b) == 0;
+        return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
 /* The rest of s after prefix, or NULL if s does not start with it. */
