@@ -16,3 +16,17 @@
 #define BUS_ERROR_LIMIT_EXCEEDED "io.podctl.pod1.LimitExceeded"
 #define BUS_ERROR_STORAGE_FAILED "io.podctl.pod1.StorageFailed"
 #define BUS_ERROR_SYSTEMD_FAILED "io.podctl.pod1.SystemdFailed"
+
+/* Image verification (minisign signatures and checksums). */
+#define BUS_ERROR_SIGNATURE_INVALID "io.podctl.pod1.SignatureInvalid"     /* does not verify: tampered, or of another file */
+#define BUS_ERROR_SIGNATURE_MALFORMED "io.podctl.pod1.SignatureMalformed" /* not a minisign signature */
+#define BUS_ERROR_UNTRUSTED_KEY "io.podctl.pod1.UntrustedKey"             /* made by a key the admin does not trust */
+#define BUS_ERROR_LEGACY_SIGNATURE "io.podctl.pod1.LegacySignature"       /* non-prehashed, refused unless allowed */
+#define BUS_ERROR_CHECKSUM_MISMATCH "io.podctl.pod1.ChecksumMismatch"
+#define BUS_ERROR_UNSUPPORTED_FORMAT "io.podctl.pod1.UnsupportedFormat"
+#define BUS_ERROR_UNSAFE_ARCHIVE "io.podctl.pod1.UnsafeArchive"           /* hostile entries: traversal, devices, bombs */
+
+/* The trust store. */
+#define BUS_ERROR_NO_SUCH_KEY "io.podctl.pod1.NoSuchKey"
+#define BUS_ERROR_KEY_EXISTS "io.podctl.pod1.KeyExists"
+#define BUS_ERROR_INVALID_KEY "io.podctl.pod1.InvalidKey"
