@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bus-errors.h"
 #include "ctl-image.h"
@@ -11,29 +12,211 @@
 #include "fileio.h"
 #include "log.h"
 #include "name.h"
+#include "paths.h"
+#include "strv.h"
 #include "parse.h"
 #include "table.h"
 #include "tar-stream.h"
 
 enum {
         ARG_FORMAT = _ARG_COMMON_MAX,
+        ARG_TAG,
+        ARG_VERIFY,
+        ARG_SIGNATURE,
+        ARG_SHA256,
+        ARG_ALLOW_LEGACY_SIGNATURE,
+        ARG_ALLOW_DEVICES,
 };
 
-static int parse_import_option(int c, const char *arg, void *userdata) {
-        const char **format = userdata;
+typedef struct ImportArgs {
+        const char *format;
+        const char *tag;
+        const char *verify;
+        const char *signature;
+        const char *sha256;
+        bool allow_legacy_signature;
+        bool allow_devices;
+} ImportArgs;
 
-        if (c != ARG_FORMAT)
+static int parse_import_option(int c, const char *arg, void *userdata) {
+        ImportArgs *a = userdata;
+
+        switch (c) {
+        case ARG_FORMAT:
+                if (!STR_IN_SET(arg, "auto", "tar", "directory", "oci", "docker-archive", "squashfs", "erofs", "raw"))
+                        return log_error_errno(EINVAL, "Invalid --format= value '%s', expected auto, tar, directory, oci, "
+                                               "docker-archive, squashfs, erofs or raw.", arg);
+                a->format = arg;
+                return 1;
+        case ARG_TAG:
+                a->tag = arg;
+                return 1;
+        case ARG_VERIFY:
+                if (!STR_IN_SET(arg, "signature", "checksum", "no"))
+                        return log_error_errno(EINVAL, "Invalid --verify= value '%s', expected signature, checksum or no.", arg);
+                a->verify = arg;
+                return 1;
+        case ARG_SIGNATURE:
+                a->signature = arg;
+                return 1;
+        case ARG_SHA256:
+                if (strlen(arg) != 64 || strspn(arg, "0123456789abcdefABCDEF") != 64)
+                        return log_error_errno(EINVAL, "Invalid --sha256= value '%s', expected 64 hexadecimal digits.", arg);
+                a->sha256 = arg;
+                return 1;
+        case ARG_ALLOW_LEGACY_SIGNATURE:
+                a->allow_legacy_signature = true;
+                return 1;
+        case ARG_ALLOW_DEVICES:
+                a->allow_devices = true;
+                return 1;
+        default:
                 return 0;
-        if (strcmp(arg, "tar") != 0 && strcmp(arg, "directory") != 0)
-                return log_error_errno(EINVAL, "Invalid --format= value '%s', expected 'tar' or 'directory'.", arg);
-        *format = arg;
+        }
+}
+
+/* The progress of an import, drawn on a terminal from the image's ImportBytesDone. */
+typedef struct ImportProgress {
+        uint64_t total;
+        uint64_t start_usec;
+        bool drawn;
+        int error;
+        bool done;
+        sd_bus_error bus_error;
+} ImportProgress;
+
+static void progress_draw(ImportProgress *p, uint64_t done) {
+        char d[FORMAT_BYTES_MAX], t[FORMAT_BYTES_MAX], rate[FORMAT_BYTES_MAX];
+        uint64_t elapsed = now_usec() - p->start_usec;
+        uint64_t bps = elapsed > 0 ? (uint64_t) ((double) done * 1e6 / (double) elapsed) : 0;
+
+        if (p->total > 0) {
+                unsigned width = 30, filled = (unsigned) (done >= p->total ? width : done * width / p->total);
+                char bar[32];
+
+                memset(bar, '#', filled);
+                memset(bar + filled, '.', width - filled);
+                bar[width] = 0;
+                fprintf(stderr, "\r[%s] %3u%% %s/%s %s/s ", bar, (unsigned) (done >= p->total ? 100 : done * 100 / p->total),
+                        format_bytes(d, sizeof d, done), format_bytes(t, sizeof t, p->total), format_bytes(rate, sizeof rate, bps));
+        } else
+                fprintf(stderr, "\r%s %s/s ", format_bytes(d, sizeof d, done), format_bytes(rate, sizeof rate, bps));
+        p->drawn = true;
+}
+
+static int on_import_properties(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ImportProgress *p = userdata;
+        const char *interface;
+        uint64_t done;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &interface);
+        if (r < 0)
+                return 0;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                const char *name;
+
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        return 0;
+                if (streq(name, "ImportBytesDone") && sd_bus_message_read(m, "v", "t", &done) >= 0)
+                        progress_draw(p, done);
+                else if (sd_bus_message_skip(m, "v") < 0)
+                        return 0;
+                if (sd_bus_message_exit_container(m) < 0)
+                        return 0;
+        }
+        return 0;
+}
+
+static int on_import_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ImportProgress *p = userdata;
+
+        p->done = true;
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                p->error = -(sd_bus_message_get_errno(m) ?: EIO);
+                (void) sd_bus_error_copy(&p->bus_error, sd_bus_message_get_error(m));
+        }
+        return 0;
+}
+
+/* Calls m, drawing the import's progress on stderr if that is a terminal. */
+static int import_call(sd_bus *bus, sd_bus_message *m, const char *name, uint64_t total, sd_bus_error *error) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *call = NULL;
+        _cleanup_free_ char *path = NULL;
+        ImportProgress p = { .total = total, .start_usec = now_usec(), .bus_error = SD_BUS_ERROR_NULL };
+        int r;
+
+        if (arg_quiet || !isatty(STDERR_FILENO))
+                return sd_bus_call(bus, m, BUS_TIMEOUT_IMPORT, error, NULL);
+
+        r = sd_bus_path_encode(PODCTL_BUS_IMAGE_PREFIX, name, &path);
+        if (r < 0)
+                return r;
+        /* Not fatal: without it there is no bar, the import is the same. */
+        (void) sd_bus_match_signal(bus, &match, PODCTL_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                   "PropertiesChanged", on_import_properties, &p);
+
+        r = sd_bus_call_async(bus, &call, m, on_import_reply, &p, BUS_TIMEOUT_IMPORT);
+        if (r < 0)
+                return r;
+        while (!p.done) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r == 0 && (r = sd_bus_wait(bus, UINT64_MAX)) < 0)
+                        break;
+        }
+        if (p.drawn)
+                fputs("\r\033[K", stderr);
+        if (r < 0)
+                return r;
+        if (p.error < 0) {
+                sd_bus_error_move(error, &p.bus_error);
+                return p.error;
+        }
+        return 0;
+}
+
+/* SOURCE.minisig, if it sits beside SOURCE. */
+static int open_signature(const ImportArgs *a, const char *source, const struct stat *st, int *ret_fd, char **ret_path) {
+        _cleanup_free_ char *path = NULL;
+        int fd;
+
+        if (a->signature) {
+                fd = open(a->signature, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return log_error_errno(errno, "Failed to open signature '%s': %m", a->signature);
+                *ret_fd = fd;
+                return 1;
+        }
+        if (!S_ISREG(st->st_mode) || (a->verify && !streq(a->verify, "signature")))
+                return 0;
+        if (asprintf(&path, "%s.minisig", source) < 0)
+                return log_oom();
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return log_error_errno(errno, "Failed to open signature '%s': %m", path);
+        }
+        *ret_fd = fd;
+        *ret_path = TAKE_PTR(path);
         return 1;
 }
 
 static int verb_image_import(int argc, char *argv[]) {
         static const struct option options[] = {
                 COMMON_LONG_OPTIONS,
-                { "format", required_argument, NULL, ARG_FORMAT },
+                { "format",                 required_argument, NULL, ARG_FORMAT                 },
+                { "tag",                    required_argument, NULL, ARG_TAG                    },
+                { "verify",                 required_argument, NULL, ARG_VERIFY                 },
+                { "signature",              required_argument, NULL, ARG_SIGNATURE              },
+                { "sha256",                 required_argument, NULL, ARG_SHA256                 },
+                { "allow-legacy-signature", no_argument,       NULL, ARG_ALLOW_LEGACY_SIGNATURE },
+                { "allow-devices",          no_argument,       NULL, ARG_ALLOW_DEVICES          },
                 {}
         };
         static const VerbSyntax syntax = {
@@ -47,14 +230,15 @@ static int verb_image_import(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_close_ int fd = -EBADF, stream_fd = -EBADF;
-        _cleanup_free_ char *derived = NULL, *child_message = NULL;
+        _cleanup_close_ int fd = -EBADF, stream_fd = -EBADF, sig_fd = -EBADF;
+        _cleanup_free_ char *derived = NULL, *child_message = NULL, *sig_path = NULL;
         TarStream stream = TAR_STREAM_NULL;
-        const char *format = NULL, *source, *name;
+        ImportArgs a = {};
+        const char *source, *name, *format;
         struct stat st;
         int i, r, k;
 
-        r = parse_verb_syntax(argc, argv, &syntax, &format, &i);
+        r = parse_verb_syntax(argc, argv, &syntax, &a, &i);
         if (r <= 0)
                 return r;
         source = argv[i];
@@ -74,6 +258,8 @@ static int verb_image_import(int argc, char *argv[]) {
         }
         if (!name_is_valid(name))
                 return log_error_errno(EINVAL, "Invalid image name '%s'.", name);
+        if (a.verify && streq(a.verify, "checksum") && !a.sha256)
+                return log_error_errno(EINVAL, "--verify=checksum needs --sha256=HEX.");
 
         /* Opened with our rights, not the daemon's: it never opens caller paths. */
         if (strcmp(source, "-") == 0)
@@ -85,12 +271,19 @@ static int verb_image_import(int argc, char *argv[]) {
         if (fstat(fd, &st) < 0)
                 return log_error_errno(errno, "Failed to stat '%s': %m", source);
 
-        if (!format)
-                format = S_ISDIR(st.st_mode) ? "directory" : "tar";
-        if (strcmp(format, "directory") == 0 && !S_ISDIR(st.st_mode))
+        format = a.format ?: S_ISDIR(st.st_mode) ? "directory" : "auto";
+        if (streq(format, "directory") && !S_ISDIR(st.st_mode))
                 return log_error_errno(ENOTDIR, "Failed to import '%s': Not a directory", source);
-        if (strcmp(format, "tar") == 0 && S_ISDIR(st.st_mode))
+        /* A directory is sent as a tar stream of it: an OCI layout too. */
+        if (S_ISDIR(st.st_mode) && !STR_IN_SET(format, "directory", "oci", "auto"))
                 return log_error_errno(EISDIR, "Failed to import '%s': Is a directory", source);
+
+        r = open_signature(&a, source, &st, &sig_fd, &sig_path);
+        if (r < 0)
+                return r;
+        if (a.verify && streq(a.verify, "signature") && sig_fd < 0)
+                return log_error_errno(ENOENT, "Failed to import '%s': no signature: neither --signature= nor '%s.minisig'.",
+                                       source, source);
 
         r = bus_connect(&bus);
         if (r < 0)
@@ -104,11 +297,29 @@ static int verb_image_import(int argc, char *argv[]) {
 
         r = bus_new_manager_call(bus, "ImportImage", &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "sha{sv}", name, stream_fd >= 0 ? stream_fd : fd, 1, "Format", "s", format);
+                r = sd_bus_message_append(m, "sh", name, stream_fd >= 0 ? stream_fd : fd);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "Format", "s", format);
+        if (r >= 0 && a.tag)
+                r = sd_bus_message_append(m, "{sv}", "Tag", "s", a.tag);
+        if (r >= 0 && a.verify)
+                r = sd_bus_message_append(m, "{sv}", "Verify", "s", a.verify);
+        if (r >= 0 && sig_fd >= 0 && (!a.verify || streq(a.verify, "signature")))
+                r = sd_bus_message_append(m, "{sv}", "Signature", "h", sig_fd);
+        if (r >= 0 && a.sha256)
+                r = sd_bus_message_append(m, "{sv}", "SHA256", "s", a.sha256);
+        if (r >= 0 && a.allow_legacy_signature)
+                r = sd_bus_message_append(m, "{sv}", "AllowLegacySignature", "b", 1);
+        if (r >= 0 && a.allow_devices)
+                r = sd_bus_message_append(m, "{sv}", "AllowDevices", "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r >= 0) {
                 /* The daemon holds its own copy now; ours would keep the child's pipe open. */
                 stream_fd = safe_close(stream_fd);
-                r = sd_bus_call(bus, m, BUS_TIMEOUT_IMPORT, &error, NULL);
+                r = import_call(bus, m, name, S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0, &error);
         } else
                 sd_bus_error_set_errno(&error, r);
         stream_fd = safe_close(stream_fd);
@@ -131,18 +342,18 @@ static int verb_image_import(int argc, char *argv[]) {
                 return log_error_errno(k, "Failed to archive '%s': %s", source, child_message ?: strerror(-k));
 
         if (!arg_quiet)
-                printf("Imported image '%s'.\n", name);
+                printf("Imported image '%s'%s%s.\n", name, sig_path ? ", verified with " : "", sig_path ?: "");
         return 0;
 }
 
 static int read_image_row(sd_bus_message *reply, Table *table) {
-        const char *name, *format, *path;
+        const char *name, *format, *path, *verified, *key;
         char sz[FORMAT_BYTES_MAX], ts[FORMAT_TIMESTAMP_MAX];
         uint64_t size, created;
         uint32_t pods;
         int r;
 
-        r = sd_bus_message_read(reply, "(ssttuo)", &name, &format, &size, &created, &pods, &path);
+        r = sd_bus_message_read(reply, "(ssttusso)", &name, &format, &size, &created, &pods, &verified, &key, &path);
         if (r <= 0)
                 return r;
 
@@ -150,6 +361,8 @@ static int read_image_row(sd_bus_message *reply, Table *table) {
             table_add_string(table, format) < 0 ||
             table_add_cell(table, format_bytes(sz, sizeof(sz), size), json_integer((json_int_t) size)) < 0 ||
             table_add_cell(table, format_timestamp(ts, sizeof(ts), created), json_integer((json_int_t) created)) < 0 ||
+            table_add_string(table, verified) < 0 ||
+            table_add_cell(table, *key ? key : "-", *key ? json_string(key) : json_null()) < 0 ||
             table_add_uint64(table, pods) < 0)
                 return -ENOMEM;
         return 1;
@@ -159,11 +372,88 @@ static int verb_image_list(int argc, char *argv[]) {
         _cleanup_table_ Table *table = NULL;
 
         table = table_new("NAME", "name", "FORMAT", "format", "SIZE", "size", "CREATED", "created_usec",
-                          "PODS", "pods", NULL);
+                          "VERIFIED", "verified", "KEY", "key_name", "PODS", "pods", NULL);
         if (!table)
                 return log_oom();
 
-        return run_list_verb(argc, argv, "ListImages", "(ssttuo)", table, read_image_row, "images");
+        return run_list_verb(argc, argv, "ListImages", "(ssttusso)", table, read_image_row, "images");
+}
+
+/* "image inspect": the image's record, as JSON or as lines. */
+static int inspect_one(sd_bus *bus, const char *name, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_json_ json_t *j = NULL;
+        const char *text, *key;
+        json_t *v;
+        int r;
+
+        r = sd_bus_path_encode(PODCTL_BUS_IMAGE_PREFIX, name, &path);
+        if (r < 0)
+                return log_oom();
+        r = sd_bus_call_method(bus, PODCTL_BUS_NAME, path, PODCTL_IMAGE_INTERFACE, "Inspect", &error, &reply, NULL);
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                sd_bus_error_free(&error);
+                sd_bus_error_setf(&error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s'.", name);
+        }
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to inspect image '%s'", name);
+        r = sd_bus_message_read(reply, "s", &text);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the reply of Inspect: %m");
+        j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+        if (!j)
+                return log_error_errno(EBADMSG, "Failed to parse the record of image '%s'.", name);
+
+        if (arg_json)
+                return json_print(j, stdout);
+
+        printf("%s (image)\n", name);
+        json_object_foreach(j, key, v) {
+                _cleanup_free_ char *value = json_is_string(v) ? strdup(json_string_value(v)) :
+                                                                 json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+                if (streq(key, "name"))
+                        continue;
+                printf("%20s: %s\n", key, value ?: "-");
+        }
+        return 0;
+}
+
+static int verb_image_inspect(int argc, char *argv[]) {
+        static const VerbSyntax syntax = {
+                .name = "image inspect",
+                .min_args = 1,
+                .max_args = -1,
+                .what = "at least one image name",
+        };
+
+        return for_each_name(argc, argv, &syntax, NULL, inspect_one);
+}
+
+static int verb_image_prune(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **removed = NULL;
+        int i, r;
+
+        r = parse_verb_args(argc, argv, 0, 0, NULL, &i);
+        if (r <= 0)
+                return r;
+        r = bus_connect(&bus);
+        if (r < 0)
+                return r;
+        r = bus_call_manager(bus, "PruneImages", BUS_TIMEOUT_DEFAULT, &error, &reply, NULL);
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to prune images");
+        r = sd_bus_message_read_strv(reply, &removed);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the reply of PruneImages: %m");
+        for (char **n = removed; n && *n; n++)
+                printf("Removed image '%s'.\n", *n);
+        return 0;
 }
 
 static int rm_one(sd_bus *bus, const char *name, void *userdata) {
@@ -189,8 +479,10 @@ static int verb_image_rm(int argc, char *argv[]) {
 
 int verb_image(int argc, char *argv[]) {
         static const Verb verbs[] = {
-                { "import", verb_image_import },
-                { "list",   verb_image_list   },
+                { "import",  verb_image_import  },
+                { "inspect", verb_image_inspect },
+                { "list",    verb_image_list    },
+                { "prune",   verb_image_prune   },
                 { "ls",     verb_image_list   },
                 { "rm",     verb_image_rm     },
                 { "remove", verb_image_rm     },
@@ -203,7 +495,7 @@ int verb_image(int argc, char *argv[]) {
                 return r;
 
         if (i >= argc)
-                return log_error_errno(EINVAL, "'image' needs a command: import, list or rm. See 'podctl --help'.");
+                return log_error_errno(EINVAL, "'image' needs a command: import, inspect, list, prune or rm. See 'podctl --help'.");
 
         return dispatch_verb(argc - i, argv + i, verbs, ELEMENTSOF(verbs), "image ");
 }

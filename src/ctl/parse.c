@@ -145,6 +145,7 @@ int parse_uint64_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 int image_name_from_path(const char *path, char **ret) {
         static const char * const suffixes[] = {
                 ".tar.gz", ".tar.xz", ".tar.zst", ".tar.bz2", ".tgz", ".txz", ".tar",
+                ".squashfs", ".sqfs", ".erofs", ".raw", ".img",
         };
         const char *e, *b;
         size_t n;

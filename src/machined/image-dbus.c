@@ -4,6 +4,7 @@
 
 #include "bus-errors.h"
 #include "bus-util.h"
+#include "fileio.h"
 #include "image-dbus.h"
 #include "manager.h"
 #include "paths.h"
@@ -38,6 +39,62 @@ static int property_get_pods(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "u", manager_image_users(i->manager, i->name));
 }
 
+/* Strings of the image's record: empty if it has none (unverified, not OCI...). */
+static int property_get_record_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        static const struct {
+                const char *property, *key;
+        } map[] = {
+                { "Verified",       "verified"        },
+                { "KeyId",          "key_id"          },
+                { "KeyName",        "key_name"        },
+                { "TrustedComment", "trusted_comment" },
+                { "Digest",         "digest"          },
+        };
+        Image *i = userdata;
+        const char *v = NULL;
+
+        for (size_t k = 0; k < ELEMENTSOF(map); k++)
+                if (streq(map[k].property, property))
+                        v = image_record_string(i, map[k].key);
+        if (!v && streq(property, "Verified"))
+                v = "no";
+        return sd_bus_message_append(reply, "s", v ?: "");
+}
+
+static int property_get_importing(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        return sd_bus_message_append(reply, "b", (int) i->importing);
+}
+
+/* Image.Inspect(): the image's record as JSON, with the pods using it. */
+static int bus_image_method_inspect(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        _cleanup_json_ json_t *j = NULL;
+        _cleanup_free_ char *text = NULL;
+
+        if (i->importing)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "Image '%s' is still being imported.", i->name);
+
+        j = json_deep_copy(i->record);
+        if (!j)
+                j = json_object();
+        if (!j ||
+            json_object_set_new(j, "name", json_string(i->name)) < 0 ||
+            json_object_set_new(j, "format", json_string(image_format_to_string(i->format))) < 0 ||
+            json_object_set_new(j, "size", json_integer((json_int_t) i->size)) < 0 ||
+            json_object_set_new(j, "created_usec", json_integer((json_int_t) i->created_usec)) < 0 ||
+            json_object_set_new(j, "pods", json_integer(manager_image_users(i->manager, i->name))) < 0)
+                return -ENOMEM;
+        if (!json_object_get(j, "verified") && json_object_set_new(j, "verified", json_string("no")) < 0)
+                return -ENOMEM;
+        text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+        if (!text)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(m, "s", text);
+}
+
 void bus_image_emit_pods_changed(Manager *m, const char *image) {
         Image *i = manager_find_image(m, image);
 
@@ -54,6 +111,8 @@ int bus_image_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *err
         r = sd_bus_message_read(m, "b", &force);
         if (r < 0)
                 return r;
+        if (i->importing)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "Image '%s' is still being imported.", i->name);
 
         r = bus_check_privileged(m, "remove images", NULL, error);
         if (r < 0)
@@ -90,12 +149,21 @@ const sd_bus_vtable image_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Image, name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Path", "s", property_get_path, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Format", "s", property_get_format, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Format", "s", property_get_format, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Storage", "s", property_get_storage, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Image, size), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Image, created_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Image, size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Image, created_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Pods", "u", property_get_pods, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Verified", "s", property_get_record_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("KeyId", "s", property_get_record_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("KeyName", "s", property_get_record_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TrustedComment", "s", property_get_record_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Digest", "s", property_get_record_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Importing", "b", property_get_importing, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ImportBytesDone", "t", NULL, offsetof(Image, import_bytes_done), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ImportBytesTotal", "t", NULL, offsetof(Image, import_bytes_total), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, bus_image_method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Inspect", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), bus_image_method_inspect, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -105,8 +173,9 @@ int image_object_find(sd_bus *bus, const char *path, const char *interface, void
 
         if (sd_bus_path_decode(path, PODCTL_BUS_IMAGE_PREFIX, &name) <= 0)
                 return 0;
+        /* Found while importing too, for the progress properties; not enumerated then. */
         i = manager_find_image(userdata, name);
-        if (!i || i->importing)
+        if (!i)
                 return 0;
 
         *found = i;

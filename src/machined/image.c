@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,23 +11,32 @@
 #include "bus-errors.h"
 #include "fileio.h"
 #include "image.h"
-#include "import-tar.h"
+#include "image-dbus.h"
+#include "import.h"
 #include "log.h"
 #include "manager.h"
 #include "name.h"
 #include "paths.h"
 #include "store.h"
 
-/* What an import child reports through its pipe. */
+/* What an import child reports through its pipe; the record it leaves in its work
+ * directory as RECORD_FILE. */
 typedef struct ImportResult {
         int error;
-        uint64_t size;
+        char error_name[64];
         char message[512];
 } ImportResult;
+
+#define RECORD_FILE "record.json"
 
 static const char *const image_format_table[_IMAGE_FORMAT_MAX] = {
         [IMAGE_FORMAT_TAR] = "tar",
         [IMAGE_FORMAT_DIRECTORY] = "directory",
+        [IMAGE_FORMAT_OCI] = "oci",
+        [IMAGE_FORMAT_DOCKER_ARCHIVE] = "docker-archive",
+        [IMAGE_FORMAT_SQUASHFS] = "squashfs",
+        [IMAGE_FORMAT_EROFS] = "erofs",
+        [IMAGE_FORMAT_RAW] = "raw",
 };
 
 const char *image_format_to_string(ImageFormat f) {
@@ -57,6 +67,7 @@ static int image_new(Manager *m, const char *name, Image **ret) {
 
         i->manager = m;
         i->import_result_fd = -EBADF;
+        i->import_progress_fd = -EBADF;
         i->name = strdup(name);
         if (!i->name || sd_bus_path_encode(PODCTL_BUS_IMAGE_PREFIX, name, &i->path) < 0) {
                 image_free(i);
@@ -86,9 +97,13 @@ Image *image_free(Image *i) {
         if (i->import_pid > 0)
                 (void) kill(i->import_pid, SIGKILL);
         sd_event_source_unref(i->import_child);
+        sd_event_source_unref(i->import_progress);
         safe_close(i->import_result_fd);
+        safe_close(i->import_progress_fd);
         sd_bus_message_unref(i->import_call);
+        json_decref(i->record);
         free(i->tmp_name);
+        free(i->work_name);
         free(i->name);
         free(i->path);
         free(i);
@@ -134,22 +149,50 @@ int image_load(Manager *m, const char *name, Image **ret) {
         i->format = image_format_from_string(format);
         i->size = (uint64_t) size;
         i->created_usec = (uint64_t) created;
+        i->record = TAKE_PTR(j);
         *ret = i;
         return 0;
 }
 
+const char *image_record_string(const Image *i, const char *key) {
+        return json_string_value(json_object_get(i->record, key));
+}
+
 static int image_save_meta(Image *i) {
-        _cleanup_json_ json_t *j = NULL;
         _cleanup_free_ char *meta = meta_name(i->name);
 
-        j = json_pack("{s:s, s:s, s:I, s:I}",
-                      "name", i->name,
-                      "format", image_format_to_string(i->format),
-                      "size", (json_int_t) i->size,
-                      "created_usec", (json_int_t) i->created_usec);
-        if (!j || !meta)
+        if (!meta)
                 return -ENOMEM;
-        return json_write_atomic_at(i->manager->image_meta_fd, meta, j);
+        if (json_object_set_new(i->record, "name", json_string(i->name)) < 0 ||
+            json_object_set_new(i->record, "format", json_string(image_format_to_string(i->format))) < 0 ||
+            json_object_set_new(i->record, "size", json_integer((json_int_t) i->size)) < 0 ||
+            json_object_set_new(i->record, "created_usec", json_integer((json_int_t) i->created_usec)) < 0)
+                return -ENOMEM;
+        return json_write_atomic_at(i->manager->image_meta_fd, meta, i->record);
+}
+
+/* The record the import child left: format, size, verification... */
+static int image_read_record(Image *i) {
+        _cleanup_close_ int work_fd = -EBADF;
+        _cleanup_json_ json_t *j = NULL;
+        const char *format;
+        json_int_t size;
+        int r;
+
+        work_fd = openat(i->manager->images_fd, i->work_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (work_fd < 0)
+                return -errno;
+        r = json_read_at(work_fd, RECORD_FILE, &j);
+        if (r < 0)
+                return r;
+        if (json_unpack(j, "{s:s, s:I}", "format", &format, "size", &size) < 0 ||
+            image_format_from_string(format) < 0 || size < 0)
+                return -EBADMSG;
+        i->format = image_format_from_string(format);
+        i->size = (uint64_t) size;
+        json_decref(i->record);
+        i->record = TAKE_PTR(j);
+        return 0;
 }
 
 static void image_import_finish(Image *i, const ImportResult *result) {
@@ -159,17 +202,18 @@ static void image_import_finish(Image *i, const ImportResult *result) {
 
         if (result->error != 0) {
                 log_error("Failed to import image '%s': %s", i->name, result->message);
-                (void) sd_bus_reply_method_errorf(call, BUS_ERROR_IMPORT_FAILED, "Failed to import image '%s': %s",
-                                                  i->name, result->message);
+                (void) sd_bus_reply_method_errorf(call, result->error_name[0] ? result->error_name : BUS_ERROR_IMPORT_FAILED,
+                                                  "%s", result->message);
                 goto fail;
         }
 
-        r = store_seal_tree(m->storage, m->images_fd, i->tmp_name);
+        r = image_read_record(i);
+        if (r >= 0)
+                r = store_seal_tree(m->storage, m->images_fd, i->tmp_name);
         if (r >= 0 && renameat2(m->images_fd, i->tmp_name, m->images_fd, i->name, RENAME_NOREPLACE) < 0)
                 r = -errno;
         if (r >= 0) {
                 i->importing = false;
-                i->size = result->size;
                 i->created_usec = now_usec();
                 /* The image exists once its metadata does; a crash before leaves a tree
                  * without it, which the next start-up deletes. */
@@ -185,17 +229,25 @@ static void image_import_finish(Image *i, const ImportResult *result) {
         }
         (void) fsync(m->images_fd);
 
-        log_info("Imported image '%s' (%llu bytes).", i->name, (unsigned long long) i->size);
+        (void) rm_rf_at(m->images_fd, i->work_name);
+        log_info("Imported image '%s' (%s, %llu bytes, verified: %s%s%s).", i->name, image_format_to_string(i->format),
+                 (unsigned long long) i->size, image_record_string(i, "verified") ?: "no",
+                 image_record_string(i, "key_name") ? " by key " : "", image_record_string(i, "key_name") ?: "");
+        (void) sd_bus_emit_properties_changed(m->bus, i->path, PODCTL_IMAGE_INTERFACE, "Importing", "Format", "Size", "CreatedAt", "Verified", "KeyId",
+                                              "KeyName", "TrustedComment", "Digest", NULL);
         (void) sd_bus_emit_signal(m->bus, PODCTL_BUS_PATH, PODCTL_MANAGER_INTERFACE, "ImageNew", "so", i->name, i->path);
         (void) sd_bus_reply_method_return(call, "o", i->path);
 
-        free(i->tmp_name);
-        i->tmp_name = NULL;
+        i->tmp_name = mfree(i->tmp_name);
+        i->work_name = mfree(i->work_name);
+        i->import_progress = sd_event_source_unref(i->import_progress);
+        i->import_progress_fd = safe_close(i->import_progress_fd);
         manager_check_idle(m);
         return;
 
 fail:
         (void) rm_rf_at(m->images_fd, i->tmp_name);
+        (void) rm_rf_at(m->images_fd, i->work_name);
         image_free(i);
         manager_check_idle(m);
 }
@@ -212,7 +264,7 @@ static int on_import_exited(sd_event_source *s, const siginfo_t *si, void *userd
         i->import_result_fd = safe_close(i->import_result_fd);
 
         if (n != (ssize_t) sizeof result) {
-                result.error = EPROTO;
+                result = (ImportResult) { .error = EPROTO };
                 if (si->si_code == CLD_EXITED)
                         snprintf(result.message, sizeof result.message, "importer exited with status %d", si->si_status);
                 else
@@ -220,24 +272,33 @@ static int on_import_exited(sd_event_source *s, const siginfo_t *si, void *userd
                                  sigabbrev_np(si->si_status) ?: "?");
         }
         result.message[sizeof result.message - 1] = '\0';
+        result.error_name[sizeof result.error_name - 1] = '\0';
 
         image_import_finish(i, &result);
         return 0;
 }
 
-_noreturn_ static void import_child(int input_fd, int tree_fd, int result_fd) {
-        ImportLimits limits = IMPORT_LIMITS_DEFAULT;
+_noreturn_ static void import_child(int input_fd, int work_fd, int tree_fd, const ImportOptions *o, int result_fd) {
+        _cleanup_(import_error_done) ImportError e = {};
+        _cleanup_json_ json_t *record = NULL;
         ImportResult result = {};
-        _cleanup_free_ char *message = NULL;
         int r;
 
         /* Dies with the daemon: a half import is swept at the next start. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 
-        r = import_tar(input_fd, tree_fd, &limits, &result.size, &message);
+        r = import_run(input_fd, work_fd, tree_fd, o, &record, &e);
+        if (r >= 0) {
+                r = json_write_atomic_at(work_fd, RECORD_FILE, record);
+                if (r < 0) {
+                        e.name = BUS_ERROR_STORAGE_FAILED;
+                        e.message = strdup("Failed to write the image's record.");
+                }
+        }
         if (r < 0) {
                 result.error = -r;
-                snprintf(result.message, sizeof result.message, "%s", message ?: strerror(-r));
+                snprintf(result.error_name, sizeof result.error_name, "%s", e.name ?: BUS_ERROR_IMPORT_FAILED);
+                snprintf(result.message, sizeof result.message, "%s", e.message ?: strerror(-r));
         }
 
         if (write(result_fd, &result, sizeof result) != (ssize_t) sizeof result)
@@ -245,28 +306,63 @@ _noreturn_ static void import_child(int input_fd, int tree_fd, int result_fd) {
         _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
-int image_import_start(Manager *m, const char *name, ImageFormat format, int fd, sd_bus_message *call, sd_bus_error *error) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int tree_fd = -EBADF, pipe_r = -EBADF, pipe_w = -EBADF;
+static int on_import_progress(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Image *i = userdata;
+        uint64_t done[64];
+        ssize_t n;
+
+        n = read(fd, done, sizeof done);
+        if (n < (ssize_t) sizeof done[0]) {
+                /* EOF: the child is gone; on_import_exited() follows. */
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                        i->import_progress = sd_event_source_disable_unref(i->import_progress);
+                return 0;
+        }
+        i->import_bytes_done = done[n / sizeof done[0] - 1];
+        (void) sd_bus_emit_properties_changed(i->manager->bus, i->path, PODCTL_IMAGE_INTERFACE, "ImportBytesDone", NULL);
+        return 0;
+}
+
+int image_import_start(Manager *m, const char *name, const ImportOptions *o, int fd, sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_free_ char *tmp = NULL, *work = NULL;
+        _cleanup_close_ int tree_fd = -EBADF, work_fd = -EBADF, pipe_r = -EBADF, pipe_w = -EBADF,
+                            progress_r = -EBADF, progress_w = -EBADF;
+        ImportOptions child_options = *o;
+        struct stat st;
         Image *i;
         pid_t pid;
         int p[2], r;
 
         r = hidden_name(PODCTL_TMP_PREFIX, name, &tmp);
+        if (r >= 0)
+                r = hidden_name(PODCTL_TMP_PREFIX, name, &work);
         if (r < 0)
                 return r;
 
         r = store_make_tree(m->storage, m->images_fd, tmp);
         if (r < 0)
                 return log_error_errno(r, "Failed to create directory for image '%s': %m", name);
+        /* The staged source is root's alone, from copy to extraction. */
+        if (mkdirat(m->images_fd, work, 0700) < 0) {
+                r = -errno;
+                goto fail;
+        }
 
         tree_fd = openat(m->images_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (tree_fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+        work_fd = openat(m->images_fd, work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (tree_fd < 0 || work_fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
                 r = -errno;
                 goto fail;
         }
         pipe_r = p[0];
         pipe_w = p[1];
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        progress_r = p[0];
+        progress_w = p[1];
+        child_options.progress_fd = progress_w;
 
         pid = fork();
         if (pid < 0) {
@@ -274,7 +370,7 @@ int image_import_start(Manager *m, const char *name, ImageFormat format, int fd,
                 goto fail;
         }
         if (pid == 0)
-                import_child(fd, tree_fd, pipe_w);
+                import_child(fd, work_fd, tree_fd, &child_options, pipe_w);
 
         r = image_new(m, name, &i);
         if (r < 0) {
@@ -283,15 +379,21 @@ int image_import_start(Manager *m, const char *name, ImageFormat format, int fd,
                 goto fail;
         }
         i->importing = true;
-        i->format = format;
         i->import_pid = pid;
         i->import_result_fd = TAKE_FD(pipe_r);
+        i->import_progress_fd = TAKE_FD(progress_r);
         i->import_call = sd_bus_message_ref(call);
         i->tmp_name = TAKE_PTR(tmp);
+        i->work_name = TAKE_PTR(work);
+        if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode))
+                i->import_bytes_total = (uint64_t) st.st_size;
 
         r = sd_event_add_child(m->event, &i->import_child, pid, WEXITED, on_import_exited, i);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &i->import_progress, i->import_progress_fd, EPOLLIN, on_import_progress, i);
         if (r < 0) {
                 (void) rm_rf_at(m->images_fd, i->tmp_name);
+                (void) rm_rf_at(m->images_fd, i->work_name);
                 image_free(i);
                 return r;
         }
@@ -299,6 +401,8 @@ int image_import_start(Manager *m, const char *name, ImageFormat format, int fd,
 
 fail:
         (void) rm_rf_at(m->images_fd, tmp);
+        if (work)
+                (void) rm_rf_at(m->images_fd, work);
         return r;
 }
 

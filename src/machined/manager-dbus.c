@@ -10,6 +10,8 @@
 #include "bus-util.h"
 #include "fileio.h"
 #include "image-dbus.h"
+#include "import.h"
+#include "oci.h"
 #include "log.h"
 #include "manager-dbus.h"
 #include "manager.h"
@@ -146,13 +148,15 @@ static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_er
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(ssttuo)");
+        r = sd_bus_message_open_container(reply, 'a', "(ssttusso)");
         if (r < 0)
                 return r;
         for (size_t k = 0; k < n; k++) {
                 Image *i = sorted[k];
-                r = sd_bus_message_append(reply, "(ssttuo)", i->name, image_format_to_string(i->format), i->size,
-                                          i->created_usec, manager_image_users(m, i->name), i->path);
+                r = sd_bus_message_append(reply, "(ssttusso)", i->name, image_format_to_string(i->format), i->size,
+                                          i->created_usec, manager_image_users(m, i->name),
+                                          image_record_string(i, "verified") ?: "no", image_record_string(i, "key_name") ?: "",
+                                          i->path);
                 if (r < 0)
                         return r;
         }
@@ -420,7 +424,57 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
         return sd_bus_reply_method_return(message, "so", p->config.name, p->path);
 }
 
-/* An app without a command runs a shell, as machinectl shell does. */
+/* What the image's OCI config (if any) says, under what the caller said: Entrypoint and Cmd
+ * when no command was given, Env under the caller's, WorkingDir and User unless given. An
+ * image without one, and no command, runs a shell, as machinectl shell does. */
+static int app_apply_image_defaults(PodApp *a, const Image *i) {
+        _cleanup_(oci_defaults_done) OciDefaults d = {};
+        json_t *config = json_object_get(i->record, "config");
+
+        if (config && oci_defaults_from_json(config, &d) >= 0) {
+                if (strv_length(a->command) == 0 && (d.entrypoint || d.cmd)) {
+                        _cleanup_strv_free_ char **l = strv_copy(d.entrypoint);
+
+                        if (!l && d.entrypoint)
+                                return -ENOMEM;
+                        for (char **c = d.cmd; c && *c; c++)
+                                if (strv_extend(&l, *c) < 0)
+                                        return -ENOMEM;
+                        strv_free(a->command);
+                        a->command = TAKE_PTR(l);
+                }
+                if (d.env) {
+                        _cleanup_strv_free_ char **env = strv_copy(d.env);
+
+                        if (!env)
+                                return -ENOMEM;
+                        for (char **e = a->environment; e && *e; e++)
+                                if (strv_extend(&env, *e) < 0)
+                                        return -ENOMEM;
+                        strv_free(a->environment);
+                        a->environment = TAKE_PTR(env);
+                }
+                if (!a->working_directory && d.working_dir) {
+                        a->working_directory = strdup(d.working_dir);
+                        if (!a->working_directory)
+                                return -ENOMEM;
+                }
+                if (!a->user && d.user) {
+                        a->user = strdup(d.user);
+                        if (!a->user)
+                                return -ENOMEM;
+                }
+        }
+
+        if (strv_length(a->command) == 0) {
+                strv_free(a->command);
+                a->command = strv_copy((char *[]) { (char *) "/bin/sh", NULL });
+                if (!a->command)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int app_finish(Manager *m, PodApp *a, const char *image, sd_bus_error *error) {
         Image *i;
         int r;
@@ -431,14 +485,7 @@ static int app_finish(Manager *m, PodApp *a, const char *image, sd_bus_error *er
         a->image = strdup(i->name);
         if (!a->image)
                 return -ENOMEM;
-
-        if (strv_length(a->command) == 0) {
-                strv_free(a->command);
-                a->command = strv_copy((char *[]) { (char *) "/bin/sh", NULL });
-                if (!a->command)
-                        return -ENOMEM;
-        }
-        return 0;
+        return app_apply_image_defaults(a, i);
 }
 
 static int add_app(PodConfig *c, PodApp *a, sd_bus_error *error) {
@@ -608,9 +655,69 @@ static int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_e
         return bus_image_method_remove(message, i, error);
 }
 
+typedef struct ImportRequest {
+        ImportOptions options;
+        bool verify_set;
+        const char *sha256;
+} ImportRequest;
+
+static int read_import_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        ImportRequest *q = userdata;
+        ImportOptions *o = &q->options;
+        const char *v;
+        int r;
+
+        if (streq(key, "Format")) {
+                r = sd_bus_message_read(m, "v", "s", &v);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Format must be a string.");
+                o->format = streq(v, "auto") ? IMAGE_FORMAT_AUTO : image_format_from_string(v);
+                if ((int) o->format < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown image format '%.80s', expected auto, tar, directory, oci, "
+                                                 "docker-archive, squashfs, erofs or raw.", v);
+        } else if (streq(key, "Tag")) {
+                r = sd_bus_message_read(m, "v", "s", &v);
+                if (r < 0 || strlen(v) > 256)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Tag must be a string of at most 256 bytes.");
+                o->tag = *v ? v : NULL;
+        } else if (streq(key, "Verify")) {
+                r = sd_bus_message_read(m, "v", "s", &v);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Verify must be a string.");
+                o->verify = import_verify_from_string(v);
+                if ((int) o->verify < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown verification '%.80s', expected signature, checksum or no.", v);
+                q->verify_set = true;
+        } else if (streq(key, "Signature")) {
+                r = sd_bus_message_read(m, "v", "h", &o->signature_fd);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Signature must be a file descriptor.");
+        } else if (streq(key, "SHA256")) {
+                r = sd_bus_message_read(m, "v", "s", &q->sha256);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option SHA256 must be a string.");
+                o->sha256 = q->sha256;
+        } else if (streq(key, "AllowLegacySignature"))
+                r = read_bool(m, key, &o->allow_legacy_signature, error);
+        else if (streq(key, "AllowDevices"))
+                r = read_bool(m, key, &o->allow_devices, error);
+        else
+                return 0;
+        return r < 0 ? r : 1;
+}
+
 static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        ImageFormat format = IMAGE_FORMAT_TAR;
+        ImportRequest q = {
+                .options = {
+                        .format = IMAGE_FORMAT_AUTO,
+                        .signature_fd = -EBADF,
+                        .progress_fd = -EBADF,
+                        .limits = EXTRACT_LIMITS_DEFAULT,
+                },
+        };
         const char *name;
         unsigned n_importing = 0;
         struct stat st;
@@ -619,34 +726,19 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         r = sd_bus_message_read(message, "sh", &name, &fd);
         if (r < 0)
                 return r;
+        r = bus_read_options(message, NULL, read_import_option, &q, error);
+        if (r < 0)
+                return r;
 
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *key, *value;
-
-                r = sd_bus_message_read(message, "s", &key);
-                if (r < 0)
-                        return r;
-                if (strcmp(key, "Format") != 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Unknown option '%.80s'.", key);
-                r = sd_bus_message_read(message, "v", "s", &value);
-                if (r < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Format must be a string.");
-                format = image_format_from_string(value);
-                if ((int) format < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                 "Unknown image format '%.80s', expected 'tar' or 'directory'.", value);
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(message);
-        if (r < 0)
-                return r;
+        /* What there is to verify decides, unless the caller says. */
+        if (!q.verify_set)
+                q.options.verify = q.options.signature_fd >= 0 ? IMPORT_VERIFY_SIGNATURE :
+                                   q.sha256 ? IMPORT_VERIFY_CHECKSUM : IMPORT_VERIFY_NO;
+        if (q.options.verify == IMPORT_VERIFY_SIGNATURE && q.options.signature_fd < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Verifying a signature needs the Signature option.");
+        if (q.options.verify == IMPORT_VERIFY_CHECKSUM &&
+            (!q.sha256 || strlen(q.sha256) != 64 || strspn(q.sha256, "0123456789abcdefABCDEF") != 64))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Verifying a checksum needs SHA256 with 64 hexadecimal digits.");
 
         r = check_name(name, "image", error);
         if (r < 0)
@@ -675,10 +767,42 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         if (n_importing >= IMPORTS_MAX)
                 return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many imports at once (at most %d).", IMPORTS_MAX);
 
-        r = image_import_start(m, name, format, fd, message, error);
+        r = image_import_start(m, name, &q.options, fd, message, error);
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to import image '%s': %s", name, strerror(-r));
         return 1;
+}
+
+/* Removes every image no pod uses. */
+static int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **removed = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = bus_check_privileged(message, "prune images", NULL, error);
+        if (r < 0)
+                return r;
+
+        for (Image *i = m->images, *next; i; i = next) {
+                next = i->next;
+                if (i->importing || manager_image_users(m, i->name) > 0)
+                        continue;
+                r = strv_extend(&removed, i->name);
+                if (r < 0)
+                        return r;
+                r = image_remove(i);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "Failed to remove image '%s': %m", removed[strv_length(removed) - 1]);
+        }
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(reply, removed);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_take_pod_stdio(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -720,7 +844,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetPod", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path), method_get_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path), method_get_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListPods", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssuto)", pods), method_list_pods, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssttuo)", images), method_list_images, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssttusso)", images), method_list_images, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreatePod",
                                 SD_BUS_ARGS("s", name, "s", image, "as", command, "a{sv}", options),
                                 SD_BUS_RESULT("s", created_name, "o", path),
@@ -735,6 +859,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("RemovePod", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT, method_remove_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("WaitPod", SD_BUS_ARGS("s", name), SD_BUS_RESULT("s", code, "i", status, "s", message), method_wait_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("s", name, "h", fd, "a{sv}", options), SD_BUS_RESULT("o", path), method_import_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PruneImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_prune_images, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT, method_remove_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("TakePodStdio", SD_BUS_ARGS("s", name), SD_BUS_RESULT("h", stdin, "h", stdout, "h", stderr), method_take_pod_stdio, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("PodNew", SD_BUS_ARGS("s", name, "o", path), 0),

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -72,7 +73,13 @@ static inline void *mfree(void *p) {
                 _found_;                                                           \
         })
 
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
 #define _cleanup_close_ _cleanup_(closep)
 
 /* Our functions return -errno; libraries that set errno are wrapped with this. */

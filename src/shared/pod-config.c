@@ -65,6 +65,7 @@ void pod_app_done(PodApp *a) {
         strv_free(a->command);
         strv_free(a->environment);
         free(a->working_directory);
+        free(a->user);
         *a = (PodApp) {};
 }
 
@@ -232,12 +233,13 @@ static int get_limit(json_t *o, const char *key, uint64_t *ret) {
 }
 
 static json_t *app_to_json(const PodApp *a) {
-        return json_pack("{s:s, s:s, s:o, s:o, s:s?}",
+        return json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?}",
                          "name", a->name,
                          "image", a->image,
                          "command", strv_to_json(a->command),
                          "environment", strv_to_json(a->environment),
-                         "working_directory", a->working_directory);
+                         "working_directory", a->working_directory,
+                         "user", a->user);
 }
 
 int pod_config_to_json(const PodConfig *c, json_t **ret) {
@@ -317,6 +319,7 @@ static int app_from_json(json_t *j, PodApp *ret) {
         if ((r = dup_string(j, "name", false, &a.name)) < 0 ||
             (r = dup_string(j, "image", false, &a.image)) < 0 ||
             (r = dup_string(j, "working_directory", true, &a.working_directory)) < 0 ||
+            (r = dup_string(j, "user", true, &a.user)) < 0 ||
             (r = strv_from_json(json_object_get(j, "command"), &a.command)) < 0)
                 return r;
         if (json_object_get(j, "environment") &&

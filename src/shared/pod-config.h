@@ -38,6 +38,7 @@ typedef struct PodApp {
         char **command;           /* argv; never empty once written */
         char **environment;       /* "KEY=VALUE" entries, may be NULL */
         char *working_directory;  /* absolute path inside the app, may be NULL ("/") */
+        char *user;               /* as OCI has it: "uid[:gid]" or "name[:group]" of the app's root; NULL: root */
 } PodApp;
 
 void pod_app_done(PodApp *a);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -20,6 +22,7 @@
 #include "pod-init.h"
 #include "seccomp-load.h"
 #include "stage1-protocol.h"
+#include "strv.h"
 
 extern char **environ;
 
@@ -88,6 +91,87 @@ static int app_enter(const PodInit *p, const PodInitApp *a, Stage1Message *failu
         return init_confine(p, failure);
 }
 
+/* A user or group given by number or by name, from the app's own /etc files (never through
+ * NSS, which would load the image's libraries into this process). */
+static int lookup_id(const char *s, bool group, uid_t *ret_id, gid_t *ret_primary_gid) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char *end;
+        unsigned long n;
+
+        errno = 0;
+        n = strtoul(s, &end, 10);
+        if (*s && !*end && errno == 0 && n < UINT32_MAX) {
+                *ret_id = (uid_t) n;
+                if (ret_primary_gid) {
+                        struct passwd *pw;
+
+                        /* A number's primary group is its passwd entry's, if it has one. */
+                        *ret_primary_gid = 0;
+                        f = fopen("/etc/passwd", "re");
+                        while (f && (pw = fgetpwent(f)))
+                                if (pw->pw_uid == (uid_t) n) {
+                                        *ret_primary_gid = pw->pw_gid;
+                                        break;
+                                }
+                }
+                return 0;
+        }
+
+        f = fopen(group ? "/etc/group" : "/etc/passwd", "re");
+        if (!f)
+                return -ENOENT;
+        if (group) {
+                struct group *gr;
+
+                while ((gr = fgetgrent(f)))
+                        if (streq(gr->gr_name, s)) {
+                                *ret_id = gr->gr_gid;
+                                return 0;
+                        }
+        } else {
+                struct passwd *pw;
+
+                while ((pw = fgetpwent(f)))
+                        if (streq(pw->pw_name, s)) {
+                                *ret_id = pw->pw_uid;
+                                if (ret_primary_gid)
+                                        *ret_primary_gid = pw->pw_gid;
+                                return 0;
+                        }
+        }
+        return -ESRCH;
+}
+
+/* OCI's User: "user", "uid", "user:group", "uid:gid"... */
+static int app_switch_user(const PodInitApp *a, Stage1Message *failure) {
+        _cleanup_free_ char *user = NULL;
+        char *group;
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        user = strdup(a->user);
+        if (!user)
+                return stage1_message_failed(failure, ENOMEM, "Out of memory.");
+        group = strchr(user, ':');
+        if (group)
+                *group++ = 0;
+
+        r = lookup_id(user, false, &uid, &gid);
+        if (r < 0)
+                return stage1_message_failed(failure, r, "Failed to find user '%s' of app '%s' in its /etc/passwd: %m", user, a->name);
+        if (group) {
+                r = lookup_id(group, true, &gid, NULL);
+                if (r < 0)
+                        return stage1_message_failed(failure, r, "Failed to find group '%s' of app '%s' in its /etc/group: %m",
+                                                     group, a->name);
+        }
+
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                return stage1_message_failed(failure, errno, "Failed to become user %s of app '%s': %m", a->user, a->name);
+        return 0;
+}
+
 /* In the forked app process; returns only on failure. */
 static int app_exec(const PodInit *p, const PodInitApp *a, int *stdio_fds, size_t n_stdio_fds, Stage1Message *failure) {
         const char *wd = a->working_directory ?: "/";
@@ -110,6 +194,12 @@ static int app_exec(const PodInit *p, const PodInitApp *a, int *stdio_fds, size_
         /* Otherwise capabilities, no_new_privs and the seccomp filter are the init's,
          * inherited through fork() and execve(): a second filter would only cost every
          * system call of the app a second run. */
+
+        if (a->user) {
+                r = app_switch_user(a, failure);
+                if (r < 0)
+                        return r;
+        }
 
         umask(saved_umask);
         if (chdir(wd) < 0)

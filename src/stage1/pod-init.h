@@ -31,6 +31,7 @@ typedef struct PodInitApp {
         char **command;              /* looked up in the app's PATH */
         char **environment;          /* complete, see pod_env_build() */
         const char *working_directory;
+        const char *user;            /* "uid[:gid]" or "name[:group]", looked up in the app's /etc; NULL: root */
 } PodInitApp;
 
 typedef struct PodInit {

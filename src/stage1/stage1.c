@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -18,11 +19,10 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-login.h>
 
-#include <archive_entry.h>
 #include <libmount.h>
 
-#include "archive-util.h"
 #include "caps.h"
+#include "copy-tree.h"
 #include "fileio.h"
 #include "log.h"
 #include "mount-setup.h"
@@ -205,6 +205,7 @@ static int stage1_prepare_app(Stage1 *s, size_t i) {
                 .command = c->command,
                 .environment = a->environment,
                 .working_directory = c->working_directory,
+                .user = c->user,
         };
         return 0;
 }
@@ -302,63 +303,6 @@ static void close_many(int *fds, size_t n) {
                 fds[i] = safe_close(fds[i]);
 }
 
-/* Copies the tree at source into the working directory with libarchive, as it is:
- * owners, modes, times, xattrs and ACLs; symlinks as symlinks, not crossing mounts. */
-static int copy_tree(const char *source) {
-        _cleanup_(archive_read_freep) struct archive *in = NULL;
-        _cleanup_(archive_write_freep) struct archive *out = NULL;
-        size_t prefix = strlen(source);
-        struct archive_entry *e;
-        int r;
-
-        in = archive_read_disk_new();
-        out = archive_write_disk_new();
-        if (!in || !out)
-                return -ENOMEM;
-        archive_read_disk_set_symlink_physical(in);
-        if (archive_read_disk_set_behavior(in, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_FFLAGS) != ARCHIVE_OK ||
-            archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                                ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
-                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT) != ARCHIVE_OK)
-                return -EIO;
-        if (archive_read_disk_open(in, source) != ARCHIVE_OK)
-                return log_error_errno(archive_errno(in) ?: EIO, "Failed to read %s: %s", source, archive_error_string(in));
-
-        while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-                const char *path = archive_entry_pathname(e);
-                const void *buf;
-                size_t size;
-                int64_t offset;
-
-                (void) archive_read_disk_descend(in);
-                /* "SOURCE/x" is "./x" here; SOURCE itself is ".". */
-                if (strncmp(path, source, prefix) != 0)
-                        return log_error_errno(EINVAL, "Unexpected path %s below %s.", path, source);
-                if (path[prefix] == '\0') {
-                        archive_entry_set_pathname(e, ".");
-                } else {
-                        _cleanup_free_ char *rel = NULL;
-
-                        if (asprintf(&rel, ".%s", path + prefix) < 0)
-                                return -ENOMEM;
-                        archive_entry_set_pathname(e, rel);
-                }
-
-                if (archive_write_header(out, e) < ARCHIVE_WARN)
-                        return log_error_errno(archive_errno(out) ?: EIO, "Failed to copy %s: %s", path, archive_error_string(out));
-                if (archive_entry_size(e) > 0)
-                        while ((r = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
-                                if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN)
-                                        return log_error_errno(archive_errno(out) ?: EIO, "Failed to copy %s: %s", path,
-                                                               archive_error_string(out));
-                if (archive_write_finish_entry(out) < ARCHIVE_WARN)
-                        return log_error_errno(archive_errno(out) ?: EIO, "Failed to copy %s: %s", path, archive_error_string(out));
-        }
-        if (r != ARCHIVE_EOF)
-                return log_error_errno(archive_errno(in) ?: EIO, "Failed to read %s: %s", source, archive_error_string(in));
-        return archive_write_close(out) == ARCHIVE_OK ? 0 : -EIO;
-}
-
 /* In a child: copies the app's image into POD_DIR/DIR/.rootfs-shift/ (overlayfs cannot
  * shift an image it does not own). Returns 0 or -errno, after logging. */
 static int stage1_copy_image(Stage1 *s, size_t i, const char *tmp) {
@@ -374,7 +318,7 @@ static int stage1_copy_image(Stage1 *s, size_t i, const char *tmp) {
                         log_error_errno(errno, "Failed to enter %s/%s: %m", s->pod_dir, tmp);
                         _exit(EXIT_FAILURE);
                 }
-                _exit(copy_tree(a->image) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+                _exit(copy_tree(a->image, NULL, NULL) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
         }
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)

@@ -19,12 +19,12 @@ cat "$T/bb.tar" | "$PODCTL" image import - img-pipe
 
 assert_eq "$(image_names | tr '\n' ' ')" "img-dir img-pipe img-tar img-targz "
 
-# JSON: [{name,format,size,created_usec,pods}]
+# JSON: [{name,format,size,created_usec,verified,key_name,pods}]
 json=$("$PODCTL" image list --json)
 echo "$json" | jq -e 'type == "array" and length == 4'
-echo "$json" | jq -e 'all(.[]; (keys - ["created_usec","format","name","pods","size"]) == [] and
+echo "$json" | jq -e 'all(.[]; (keys - ["created_usec","format","name","pods","size","verified","key_name"]) == [] and
         (.name|type) == "string" and (.format|type) == "string" and (.size|type) == "number" and
-        (.created_usec|type) == "number" and .pods == 0)'
+        (.created_usec|type) == "number" and .pods == 0 and .verified == "no" and .key_name == null)'
 now_usec=$(($(date +%s) * 1000000))
 for n in img-dir img-tar img-targz img-pipe; do
         created=$(echo "$json" | jq -r ".[] | select(.name == \"$n\") | .created_usec")
@@ -38,9 +38,9 @@ done
 assert_eq "$(echo "$json" | jq -r '.[] | select(.name == "img-dir") | .format')" directory
 assert_eq "$(echo "$json" | jq -r '.[] | select(.name == "img-tar") | .format')" tar
 
-# Text: columns NAME FORMAT SIZE CREATED PODS.
+# Text: columns NAME FORMAT SIZE CREATED VERIFIED KEY PODS.
 text=$("$PODCTL" image list)
-assert_match "$(head -n1 <<<"$text")" '^NAME +FORMAT +SIZE +CREATED +PODS *$' "image list header"
+assert_match "$(head -n1 <<<"$text")" '^NAME +FORMAT +SIZE +CREATED +VERIFIED +KEY +PODS *$' "image list header"
 assert_match "$text" '^img-tar +tar ' "image list row"
 assert_eq "$("$PODCTL" image list | grep -c '^img-')" 4
 
