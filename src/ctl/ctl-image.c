@@ -195,15 +195,6 @@ int verb_image(int argc, char *argv[]) {
                 { "rm",     verb_image_rm     },
                 { "remove", verb_image_rm     },
         };
-        int i, r;
 
-        /* Common options may also sit between "image" and its verb. */
-        r = parse_options_before_verb(argc, argv, &i);
-        if (r <= 0)
-                return r;
-
-        if (i >= argc)
-                return log_error_errno(EINVAL, "'image' needs a command: import, list or rm. See 'podctl --help'.");
-
-        return dispatch_verb(argc - i, argv + i, verbs, ELEMENTSOF(verbs), "image ");
+        return dispatch_group_verb(argc, argv, verbs, ELEMENTSOF(verbs), "import, list or rm");
 }
