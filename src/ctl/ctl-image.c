@@ -483,19 +483,10 @@ int verb_image(int argc, char *argv[]) {
                 { "inspect", verb_image_inspect },
                 { "list",    verb_image_list    },
                 { "prune",   verb_image_prune   },
-                { "ls",     verb_image_list   },
-                { "rm",     verb_image_rm     },
-                { "remove", verb_image_rm     },
+                { "ls",      verb_image_list    },
+                { "rm",      verb_image_rm      },
+                { "remove",  verb_image_rm      },
         };
-        int i, r;
 
-        /* Common options may also sit between "image" and its verb. */
-        r = parse_options_before_verb(argc, argv, &i);
-        if (r <= 0)
-                return r;
-
-        if (i >= argc)
-                return log_error_errno(EINVAL, "'image' needs a command: import, inspect, list, prune or rm. See 'podctl --help'.");
-
-        return dispatch_verb(argc - i, argv + i, verbs, ELEMENTSOF(verbs), "image ");
+        return dispatch_group_verb(argc, argv, verbs, ELEMENTSOF(verbs), "import, inspect, list, prune or rm");
 }

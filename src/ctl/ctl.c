@@ -126,6 +126,22 @@ int dispatch_verb(int argc, char *argv[], const Verb *verbs, size_t n_verbs, con
         return log_error_errno(EINVAL, "Unknown command '%s%s'. See 'podctl --help'.", prefix, argv[0]);
 }
 
+int dispatch_group_verb(int argc, char *argv[], const Verb *verbs, size_t n_verbs, const char *what) {
+        _cleanup_free_ char *prefix = NULL;
+        int i, r;
+
+        r = parse_options_before_verb(argc, argv, &i);
+        if (r <= 0)
+                return r;
+
+        if (i >= argc)
+                return log_error_errno(EINVAL, "'%s' needs a command: %s. See 'podctl --help'.", argv[0], what);
+
+        if (asprintf(&prefix, "%s ", argv[0]) < 0)
+                return log_oom();
+        return dispatch_verb(argc - i, argv + i, verbs, n_verbs, prefix);
+}
+
 int run_list_verb(int argc, char *argv[], const char *member, const char *entry, Table *table,
                   ReadRowFunc read_row, const char *what) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;

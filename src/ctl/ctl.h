@@ -86,6 +86,11 @@ int parse_options_before_verb(int argc, char *argv[], int *ret_optind);
  * error for an unknown one ("image "). */
 int dispatch_verb(int argc, char *argv[], const Verb *verbs, size_t n_verbs, const char *prefix);
 
+/* "podctl GROUP VERB ...", argv[0] being GROUP ("image"): runs VERB from verbs, with the
+ * common options also accepted between GROUP and VERB; what lists the verbs for the error
+ * when VERB is missing ("import, list or rm"). */
+int dispatch_group_verb(int argc, char *argv[], const Verb *verbs, size_t n_verbs, const char *what);
+
 int bus_connect(sd_bus **ret);
 
 /* Method timeouts: start/stop may wait for systemd jobs; imports for big trees. */

@@ -5,6 +5,7 @@
 
 #include "ctl-image.h"
 #include "ctl-pod.h"
+#include "ctl-trust.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -33,10 +34,15 @@ void help(void) {
                "  image list                  List images (alias: ls)\n"
                "  image rm NAME...            Remove images\n"
                "\n"
+               "Trust Commands:\n"
+               "  trust add FILE              Trust the minisign public key in FILE\n"
+               "  trust list                  List trusted keys (alias: ls)\n"
+               "  trust rm NAME|ID...         Remove trusted keys; vendor keys are masked\n"
+               "\n"
                "Options:\n"
                "  -h --help                   Show this help\n"
                "     --version                Show package version\n"
-               "     --json                   Output list, status and image list as JSON\n"
+               "     --json                   Output list, status, image list and trust list as JSON\n"
                "     --no-legend              Do not show the headers and footers\n"
                "     --no-pager               Do not pipe output into a pager (never done)\n"
                "     --no-ask-password        Do not ask for system passwords\n"
@@ -73,6 +79,9 @@ void help(void) {
                "Import Options:\n"
                "     --format=FORMAT          SOURCE is a 'tar' file or a 'directory'\n"
                "\n"
+               "Trust Add Options:\n"
+               "     --name=NAME              Name the key (default: its key ID)\n"
+               "\n"
                "See the podctl(1) man page for details.\n");
 }
 
@@ -89,6 +98,7 @@ static const Verb verbs[] = {
         { "remove", verb_rm     },
         { "wait",   verb_wait   },
         { "image",  verb_image  },
+        { "trust",  verb_trust  },
 };
 
 static int run(int argc, char *argv[]) {

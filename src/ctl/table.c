@@ -153,15 +153,22 @@ static const char *cell_text(const TableCell *c) {
         return c->text[0] ? c->text : "-";
 }
 
+static bool column_is_printed(const Table *t, size_t c) {
+        return t->headers[c][0] != 0;
+}
+
 int table_print(const Table *t, FILE *f, bool header) {
         _cleanup_free_ size_t *width = NULL;
-        size_t rows = table_get_rows(t);
+        size_t rows = table_get_rows(t), last = 0;
 
         width = calloc(t->n_columns, sizeof(size_t));
         if (!width)
                 return -ENOMEM;
 
         for (size_t c = 0; c < t->n_columns; c++) {
+                if (!column_is_printed(t, c))
+                        continue;
+                last = c;
                 if (header)
                         width[c] = strlen(t->headers[c]);
                 for (size_t r = 0; r < rows; r++) {
@@ -173,10 +180,13 @@ int table_print(const Table *t, FILE *f, bool header) {
         }
 
         for (size_t r = header ? 0 : 1; r <= rows; r++)
-                for (size_t c = 0; c < t->n_columns; c++) {
-                        const char *s = r == 0 ? t->headers[c] : cell_text(&t->cells[(r - 1) * t->n_columns + c]);
+                for (size_t c = 0; c <= last; c++) {
+                        const char *s;
 
-                        if (c + 1 < t->n_columns)
+                        if (!column_is_printed(t, c))
+                                continue;
+                        s = r == 0 ? t->headers[c] : cell_text(&t->cells[(r - 1) * t->n_columns + c]);
+                        if (c < last)
                                 fprintf(f, "%-*s  ", (int) width[c], s);
                         else
                                 fprintf(f, "%s\n", s);

@@ -12,7 +12,8 @@
  * reads and the JSON value a program reads, so the two never disagree on rows. */
 typedef struct Table Table;
 
-/* Columns as (HEADER, json_key) pairs, NULL-terminated. */
+/* Columns as (HEADER, json_key) pairs, NULL-terminated. A column with the header "" is in the
+ * JSON output only. */
 Table *table_new(const char *header, const char *json_key, ...) __attribute__((sentinel));
 void table_free(Table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);

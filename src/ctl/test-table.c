@@ -81,9 +81,40 @@ TEST(empty) {
         free(s);
 }
 
+TEST(json_only_columns) {
+        _cleanup_table_ Table *t = table_new("NAME", "name", "", "path", "ORIGIN", "origin", "", "masked", NULL);
+        _cleanup_json_ json_t *j = NULL;
+        char *s;
+
+        ASSERT_TRUE(t);
+        ASSERT_OK(table_add_string(t, "release"));
+        ASSERT_OK(table_add_string(t, "/etc/release.pub"));
+        ASSERT_OK(table_add_string(t, "etc"));
+        ASSERT_OK(table_add_cell(t, "", json_false()));
+        ASSERT_OK(table_add_string(t, "old"));
+        ASSERT_OK(table_add_string(t, "/usr/lib/old.pub"));
+        ASSERT_OK(table_add_cell(t, "vendor (masked)", json_string("vendor")));
+        ASSERT_OK(table_add_cell(t, "", json_true()));
+
+        /* Not printed, and the last printed column is not padded. */
+        s = print_to_string(t, true);
+        ASSERT_STREQ(s,
+                     "NAME     ORIGIN\n"
+                     "release  etc\n"
+                     "old      vendor (masked)\n");
+        free(s);
+
+        ASSERT_OK(table_to_json(t, &j));
+        s = json_dumps(j, JSON_COMPACT);
+        ASSERT_STREQ(s, "[{\"name\":\"release\",\"path\":\"/etc/release.pub\",\"origin\":\"etc\",\"masked\":false},"
+                        "{\"name\":\"old\",\"path\":\"/usr/lib/old.pub\",\"origin\":\"vendor\",\"masked\":true}]");
+        free(s);
+}
+
 int main(void) {
         RUN(text);
         RUN(json);
         RUN(empty);
+        RUN(json_only_columns);
         return 0;
 }

@@ -19,6 +19,7 @@
 #include "paths.h"
 #include "pod-dbus.h"
 #include "strv.h"
+#include "trust-dbus.h"
 #include "uid-range.h"
 
 /* Bounds on what one CreatePod call may ask the daemon to store. */
@@ -861,6 +862,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("s", name, "h", fd, "a{sv}", options), SD_BUS_RESULT("o", path), method_import_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PruneImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_prune_images, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT, method_remove_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddTrustedKey", SD_BUS_ARGS("h", key_file, "s", name), SD_BUS_RESULT("s", name, "s", key_id), bus_manager_method_add_trusted_key, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTrustedKeys", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssssb)", keys), bus_manager_method_list_trusted_keys, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveTrustedKey", SD_BUS_ARGS("s", name_or_id), SD_BUS_RESULT("as", removed_names), bus_manager_method_remove_trusted_key, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("TakePodStdio", SD_BUS_ARGS("s", name), SD_BUS_RESULT("h", stdin, "h", stdout, "h", stderr), method_take_pod_stdio, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("PodNew", SD_BUS_ARGS("s", name, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("PodRemoved", SD_BUS_ARGS("s", name, "o", path), 0),

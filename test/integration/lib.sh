@@ -200,7 +200,7 @@ delete_subvolumes() {
         done
 }
 
-# Back to a freshly installed system: no pods, no images, daemon not running.
+# Back to a freshly installed system: no pods, images or trusted keys, daemon not running.
 podctl_reset() {
         local u m
         for u in $(systemctl list-units --all --plain --no-legend 'pod@*.service' | awk '{print $1}'); do
@@ -218,6 +218,7 @@ podctl_reset() {
         delete_subvolumes "$STATE"
         find "$STATE" -mindepth 1 -maxdepth 1 -exec rm -rf --one-file-system {} +
         rm -rf /run/podctl
+        rm -rf /etc/podctl/trusted-keys.d /usr/lib/podctl/trusted-keys.d
 }
 
 diagnostics() {
