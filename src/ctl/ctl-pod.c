@@ -112,6 +112,7 @@ typedef struct PodInfo {
         uint64_t cpu_quota_per_sec_usec;
         uint64_t tasks_max;
         uint64_t io_weight;
+        uint64_t disk_max;
         char *exit_policy;
         char *uid_mapping;
         AppInfo *apps;
@@ -233,6 +234,7 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
                 { "CPUQuotaPerSecUSec", 't', &info->cpu_quota_per_sec_usec },
                 { "TasksMax",           't', &info->tasks_max              },
                 { "IOWeight",           't', &info->io_weight              },
+                { "DiskLimit",          't', &info->disk_max               },
                 { "ExitCode",           's', &info->exit_code              },
                 { "ExitStatus",         'i', &info->exit_status            },
                 { "ExitMessage",        's', &info->exit_message           },
@@ -328,6 +330,7 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                 return -ENOMEM;
         if (json_object_set_new(j, "exit_policy", json_string_or_null(p->exit_policy)) < 0 ||
             json_object_set_new(j, "uid_mapping", json_string_or_null(p->uid_mapping)) < 0 ||
+            json_object_set_new(j, "disk_max", json_limit(p->disk_max)) < 0 ||
             json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps)) < 0) {
                 json_decref(j);
                 return -ENOMEM;
@@ -459,6 +462,12 @@ static void pod_info_print(const PodInfo *p) {
         if (p->io_weight != LIMIT_UNSET)
                 l += (size_t) snprintf(limits + l, sizeof(limits) - l, "%sio-weight=%" PRIu64, l ? " " : "",
                                        p->io_weight);
+        if (p->disk_max != LIMIT_UNSET) {
+                char b[FORMAT_BYTES_MAX];
+
+                l += (size_t) snprintf(limits + l, sizeof(limits) - l, "%sdisk=%s", l ? " " : "",
+                                       format_bytes(b, sizeof(b), p->disk_max));
+        }
         if (l > 0)
                 print_field("Limits:", limits);
 
@@ -498,6 +507,7 @@ int verb_status(int argc, char *argv[]) {
                         .cpu_quota_per_sec_usec = LIMIT_UNSET,
                         .tasks_max = LIMIT_UNSET,
                         .io_weight = LIMIT_UNSET,
+                        .disk_max = LIMIT_UNSET,
                         .uid_shift = UID_INVALID,
                 };
 
@@ -543,6 +553,7 @@ typedef struct CreateArgs {
         uint64_t cpu_quota_per_sec_usec;
         uint64_t tasks_max;
         uint64_t io_weight;
+        uint64_t disk_max;
         bool auto_remove;
         bool detach;
         bool read_only;
@@ -705,6 +716,7 @@ enum {
         ARG_SIGNAL,
         ARG_KILL_WHOM,
         ARG_APP,
+        ARG_DISK_LIMIT,
         ARG_POD_FILE,
         ARG_EXIT_POLICY,
 };
@@ -746,6 +758,11 @@ static int parse_create_option(int c, const char *arg, void *userdata) {
                 r = parse_size(arg, &a->memory_max);
                 if (r < 0 || a->memory_max == 0 || a->memory_max == LIMIT_UNSET)
                         return log_error_errno(r < 0 ? r : -ERANGE, "Invalid memory size '%s'.", arg);
+                return 1;
+        case ARG_DISK_LIMIT:
+                r = parse_size(arg, &a->disk_max);
+                if (r < 0 || a->disk_max == 0 || a->disk_max == LIMIT_UNSET)
+                        return log_error_errno(r < 0 ? r : -ERANGE, "Invalid disk limit '%s'.", arg);
                 return 1;
         case ARG_CPUS:
                 r = parse_cpus(arg, &a->cpu_quota_per_sec_usec);
@@ -864,6 +881,7 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "cpus",      required_argument, NULL, ARG_CPUS      },
                 { "tasks-max", required_argument, NULL, ARG_TASKS_MAX },
                 { "io-weight", required_argument, NULL, ARG_IO_WEIGHT },
+                { "disk-limit", required_argument, NULL, ARG_DISK_LIMIT },
                 { "rm",        no_argument,       NULL, ARG_RM        },
                 { "detach",    no_argument,       NULL, 'd'           },
                 { "read-only", no_argument,       NULL, ARG_READ_ONLY },
@@ -891,6 +909,7 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 .cpu_quota_per_sec_usec = LIMIT_UNSET,
                 .tasks_max = LIMIT_UNSET,
                 .io_weight = LIMIT_UNSET,
+                .disk_max = LIMIT_UNSET,
                 .private_users = -1,
         };
         pod_config_init(&a->pod);
@@ -1055,6 +1074,7 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
                 { "CPUQuotaPerSecUSec", a->cpu_quota_per_sec_usec },
                 { "TasksMax",           a->tasks_max              },
                 { "IOWeight",           a->io_weight              },
+                { "DiskLimit",          a->disk_max               },
         };
         for (size_t i = 0; i < ELEMENTSOF(limits); i++)
                 if (limits[i].value != LIMIT_UNSET) {

@@ -56,6 +56,7 @@ void help(void) {
                "     --cpus=N                 CPU limit as a number of CPUs (e.g. 0.5)\n"
                "     --tasks-max=N            Limit on processes and threads\n"
                "     --io-weight=N            IO weight, 1...10000\n"
+               "     --disk-limit=BYTES       What the pod may add to its image (btrfs store)\n"
                "     --rm                     Remove the pod when it has ended\n"
                "  -d --detach                 run: do not wait, print the pod name\n"
                "     --read-only              Mount the pod's root file system read-only\n"

@@ -321,6 +321,8 @@ static int read_create_option(sd_bus_message *m, const char *key, void *userdata
                 r = read_limit(m, key, 1, UINT64_MAX - 1, &c->tasks_max, error);
         else if (strcmp(key, "IOWeight") == 0)
                 r = read_limit(m, key, 1, 10000, &c->io_weight, error);
+        else if (strcmp(key, "DiskLimit") == 0)
+                r = read_limit(m, key, 1, UINT64_MAX - 1, &c->disk_max, error);
         else
                 return 0;
         if (r < 0)
@@ -377,6 +379,10 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
                 if (r < 0)
                         return r;
         }
+
+        if (c->disk_max != LIMIT_UNSET && m->storage != STORAGE_BTRFS)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                         "A disk limit needs the btrfs store; %s is not on btrfs.", PODCTL_STATE_DIR);
 
         r = bus_check_privileged(message, "create pods", &uid, error);
         if (r < 0)

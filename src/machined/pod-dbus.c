@@ -342,6 +342,7 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Pod, config.cpu_quota_per_sec_usec), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Pod, config.tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("IOWeight", "t", NULL, offsetof(Pod, config.io_weight), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DiskLimit", "t", NULL, offsetof(Pod, config.disk_max), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Leader", "u", property_get_leader, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitCode", "s", property_get_exit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -156,6 +156,12 @@ static int pod_create_app_root(Manager *m, const PodConfig *config, size_t i, in
                 return log_error_errno(r, "Failed to create the root of app '%s' of pod '%s' from image '%s': %m",
                                        a->name, config->name, a->image);
 
+        if (config->disk_max != LIMIT_UNSET) {
+                r = store_set_disk_limit(app_fd, POD_ROOTFS_DIR, config->disk_max);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to limit the disk use of app '%s' of pod '%s': %m", a->name, config->name);
+        }
+
         /* Overlayfs writes the pod's files into upper/ as the pod's root; the image, seen
          * through an idmapped mount, needs no chown. */
         if (config->storage == STORAGE_OVERLAY && config->uid_shift != UID_INVALID &&
@@ -183,6 +189,14 @@ int pod_create(Manager *m, PodConfig *config, Pod **ret) {
         if (dir_fd < 0) {
                 r = log_error_errno(errno, "Failed to open directory for pod '%s': %m", config->name);
                 goto fail;
+        }
+
+        if (config->disk_max != LIMIT_UNSET) {
+                r = store_enable_quota(dir_fd);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to enable btrfs quotas for pod '%s': %m", config->name);
+                        goto fail;
+                }
         }
 
         for (size_t i = 0; i < config->n_apps; i++) {

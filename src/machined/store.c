@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <btrfsutil.h>
 #include <fcntl.h>
+#include <linux/btrfs.h>
+#include <sys/ioctl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -50,4 +52,34 @@ int store_make_pod_root(StorageType t, int image_fd, int pod_dir_fd) {
             mkdirat(pod_dir_fd, POD_WORK_DIR, 0700) < 0)
                 return negative_errno();
         return 0;
+}
+
+int store_enable_quota(int dir_fd) {
+        struct btrfs_ioctl_quota_ctl_args args = { .cmd = BTRFS_QUOTA_CTL_ENABLE };
+
+        if (ioctl(dir_fd, BTRFS_IOC_QUOTA_CTL, &args) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int store_set_disk_limit(int dir_fd, const char *name, uint64_t bytes) {
+        _cleanup_close_ int fd = -EBADF;
+        struct btrfs_ioctl_qgroup_limit_args args = {
+                .lim = {
+                        .flags = BTRFS_QGROUP_LIMIT_MAX_EXCL,
+                        .max_excl = bytes,
+                },
+        };
+        uint64_t id;
+        int r;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = btrfs_error_to_errno(btrfs_util_subvolume_id_fd(fd, &id));
+        if (r < 0)
+                return r;
+        /* The subvolume's own level-0 qgroup, 0/ID. */
+        args.qgroupid = id;
+        return RET_NERRNO(ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &args));
 }

@@ -16,3 +16,10 @@ int store_seal_tree(StorageType t, int dir_fd, const char *name);
 /* Prepares pod_dir_fd for a pod of image_fd's image: rootfs/ (a snapshot on btrfs,
  * an empty mount point otherwise), upper/ and work/ for overlayfs. No data is copied. */
 int store_make_pod_root(StorageType t, int image_fd, int pod_dir_fd);
+
+/* Turns on btrfs quotas for the file system of dir_fd, if they are not on yet (accounting
+ * costs some write performance: only when a pod first asks for a disk limit). */
+int store_enable_quota(int dir_fd);
+/* Limits what the subvolume dir_fd/name (a pod's snapshot) may hold exclusively, i.e.
+ * what the pod adds to its image: writes beyond get EDQUOT. */
+int store_set_disk_limit(int dir_fd, const char *name, uint64_t bytes);

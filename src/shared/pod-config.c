@@ -153,6 +153,7 @@ void pod_config_init(PodConfig *c) {
                 .cpu_quota_per_sec_usec = LIMIT_UNSET,
                 .tasks_max = LIMIT_UNSET,
                 .io_weight = LIMIT_UNSET,
+                .disk_max = LIMIT_UNSET,
         };
 }
 
@@ -258,7 +259,8 @@ int pod_config_to_json(const PodConfig *c, json_t **ret) {
         if (set_limit(limits, "memory_max", c->memory_max) < 0 ||
             set_limit(limits, "cpu_quota_per_sec_usec", c->cpu_quota_per_sec_usec) < 0 ||
             set_limit(limits, "tasks_max", c->tasks_max) < 0 ||
-            set_limit(limits, "io_weight", c->io_weight) < 0)
+            set_limit(limits, "io_weight", c->io_weight) < 0 ||
+            set_limit(limits, "disk_max", c->disk_max) < 0)
                 return -ENOMEM;
 
         j = json_pack("{s:s, s:O, s:s, s:I, s:I, s:s, s:b, s:O, s:b, s:s, s:o, s:o}",
@@ -422,7 +424,8 @@ int pod_config_from_json(json_t *j, PodConfig *ret) {
                 if ((r = get_limit(limits, "memory_max", &c.memory_max)) < 0 ||
                     (r = get_limit(limits, "cpu_quota_per_sec_usec", &c.cpu_quota_per_sec_usec)) < 0 ||
                     (r = get_limit(limits, "tasks_max", &c.tasks_max)) < 0 ||
-                    (r = get_limit(limits, "io_weight", &c.io_weight)) < 0)
+                    (r = get_limit(limits, "io_weight", &c.io_weight)) < 0 ||
+                    (r = get_limit(limits, "disk_max", &c.disk_max)) < 0)
                         goto fail;
         }
 

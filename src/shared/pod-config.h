@@ -77,6 +77,9 @@ typedef struct PodConfig {
         uint64_t cpu_quota_per_sec_usec; /* systemd's CPUQuotaPerSecUSec */
         uint64_t tasks_max;
         uint64_t io_weight;              /* 1..10000 */
+
+        /* Applied by podmachined to each app's root when the pod is created. */
+        uint64_t disk_max;               /* bytes the pod may add to its image, btrfs quota (exclusive) */
 } PodConfig;
 
 void pod_config_init(PodConfig *c);

@@ -86,4 +86,24 @@ if [ $storage = btrfs ]; then
         assert_eq "$(btrfs subvolume list "$STATE" | grep -c ' path images/big$' || true)" 0
 fi
 assert_eq "$(dir_entries "$IMAGES")" ""
+
+# --- Disk limits (btrfs quotas on the pod's snapshot) ---------------------------------
+make_busybox_rootfs "$T/quota-rootfs"
+"$PODCTL" image import "$T/quota-rootfs" quota-img
+WRITE=(sh -c 'dd if=/dev/zero of=/root/big bs=1M count=48 conv=fsync 2>&1 && sync && echo wrote')
+if [ $storage = btrfs ]; then
+        # Positive control: without a limit the pod writes 48 MiB.
+        out=$("$PODCTL" run --rm quota-img "${WRITE[@]}")
+        assert_match "$out" '^wrote$' "48 MiB written without a limit"
+        "$PODCTL" create --name limited --disk-limit=16M quota-img "${WRITE[@]}" >/dev/null
+        assert_eq "$(pod_field limited disk_max)" $((16 * 1024 * 1024)) "disk_max"
+        assert_match "$("$PODCTL" status limited)" 'Limits: .*disk=16M' "status"
+        out=$("$PODCTL" start limited; wait_until 60 pod_in_state limited exited; journalctl -u pod@limited.service --no-pager -o cat)
+        assert_match "$out" 'Disk quota exceeded' "the pod's write beyond its limit"
+        "$PODCTL" rm limited
+else
+        expect_fail 'needs the btrfs store' "$PODCTL" create --name limited --disk-limit=16M quota-img true
+        assert_no_pod limited
+fi
+"$PODCTL" image rm quota-img
 echo "OK $SCENARIO"
