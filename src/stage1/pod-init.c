@@ -158,13 +158,17 @@ static int app_switch_user(const PodInitApp *a, Stage1Message *failure) {
                 *group++ = 0;
 
         r = lookup_id(user, false, &uid, &gid);
+        if (r == -ESRCH)
+                return stage1_message_failed(failure, r, "User '%s' of app '%s' is not in its /etc/passwd.", user, a->name);
         if (r < 0)
-                return stage1_message_failed(failure, r, "Failed to find user '%s' of app '%s' in its /etc/passwd: %m", user, a->name);
+                return stage1_message_failed(failure, r, "Failed to read /etc/passwd of app '%s' for user '%s': %m", a->name, user);
         if (group) {
                 r = lookup_id(group, true, &gid, NULL);
+                if (r == -ESRCH)
+                        return stage1_message_failed(failure, r, "Group '%s' of app '%s' is not in its /etc/group.", group, a->name);
                 if (r < 0)
-                        return stage1_message_failed(failure, r, "Failed to find group '%s' of app '%s' in its /etc/group: %m",
-                                                     group, a->name);
+                        return stage1_message_failed(failure, r, "Failed to read /etc/group of app '%s' for group '%s': %m",
+                                                     a->name, group);
         }
 
         if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
