@@ -271,7 +271,15 @@ static int verb_image_import(int argc, char *argv[]) {
         if (fstat(fd, &st) < 0)
                 return log_error_errno(errno, "Failed to stat '%s': %m", source);
 
-        format = a.format ?: S_ISDIR(st.st_mode) ? "directory" : "auto";
+        /* A directory is a tree, unless it is an OCI layout (which the daemon could only
+         * tell from the stream). */
+        if (a.format)
+                format = a.format;
+        else if (S_ISDIR(st.st_mode))
+                format = faccessat(fd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) >= 0 &&
+                         faccessat(fd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) >= 0 ? "oci" : "directory";
+        else
+                format = "auto";
         if (streq(format, "directory") && !S_ISDIR(st.st_mode))
                 return log_error_errno(ENOTDIR, "Failed to import '%s': Not a directory", source);
         /* A directory is sent as a tar stream of it: an OCI layout too. */

@@ -438,9 +438,6 @@ int import_run(int source_fd, int work_fd, int tree_fd, const ImportOptions *o, 
                 goto finish;
 
         format = o->format == IMAGE_FORMAT_AUTO ? import_detect_format(st.fd) : o->format;
-        /* A directory sent as a tar may be an OCI layout. */
-        if (format == IMAGE_FORMAT_DIRECTORY && tar_kind(st.fd) == IMAGE_FORMAT_OCI)
-                format = IMAGE_FORMAT_OCI;
 
         if (o->verify == IMPORT_VERIFY_CHECKSUM)
                 r = verify_checksum(&st, o, &v, e);

@@ -161,7 +161,8 @@ settle_removals() { # DIR
 
 dir_entries() {
         settle_removals "$1"
-        ls -A "$1" 2>/dev/null | sort | tr '\n' ' '
+        # A directory the service has not made yet is empty.
+        { ls -A "$1" 2>/dev/null || true; } | sort | tr '\n' ' '
 }
 
 # --- fixtures -----------------------------------------------------------------------
