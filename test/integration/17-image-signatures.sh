@@ -64,6 +64,8 @@ verified_as() {
         fi
 }
 
+# The daemon makes images/ when it starts.
+"$PODCTL" image list >/dev/null
 before=$(dir_entries "$IMAGES")
 
 # --- a good signature ------------------------------------------------------------------

@@ -179,8 +179,9 @@ make_oci_layout() {
         return $r
 }
 
-# oci_app_output MARKER: what /app/show prints, run as the config of a make_oci_layout
-# image whose marker is MARKER says (and so what it prints after Docker's rules).
+# oci_app_output MARKER: what a pod of a make_oci_layout image with that MARKER prints
+# when run without a command: /app/show run as its config says (Entrypoint + Cmd, in
+# WorkingDir, with Env), in a tree with the whiteouts applied.
 oci_app_output() {
         printf '%s\n' cwd=/srv/app arg=from-entrypoint 'arg=from cmd' arg=second \
                 'GREETING=hello from env' PATH=/usr/sbin:/usr/bin:/sbin:/bin "image=$1" \
