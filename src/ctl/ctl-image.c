@@ -403,7 +403,7 @@ static int inspect_one(sd_bus *bus, const char *name, void *userdata) {
         r = sd_bus_call_method(bus, PODCTL_BUS_NAME, path, PODCTL_IMAGE_INTERFACE, "Inspect", &error, &reply, NULL);
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
                 sd_bus_error_free(&error);
-                sd_bus_error_setf(&error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s'.", name);
+                sd_bus_error_setf(&error, BUS_ERROR_NO_SUCH_IMAGE, "Image '%s' does not exist.", name);
         }
         if (r < 0)
                 return log_bus_error(r, &error, "Failed to inspect image '%s'", name);

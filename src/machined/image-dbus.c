@@ -89,6 +89,14 @@ static int bus_image_method_inspect(sd_bus_message *m, void *userdata, sd_bus_er
                 return -ENOMEM;
         if (!json_object_get(j, "verified") && json_object_set_new(j, "verified", json_string("no")) < 0)
                 return -ENOMEM;
+        /* Every key, null where it does not apply: one shape for every image. */
+        static const char *const optional[] = {
+                "digest", "source_size", "key_id", "key_name", "trusted_comment", "signed_file",
+                "config", "ref_name", "manifest_digest",
+        };
+        for (size_t k = 0; k < ELEMENTSOF(optional); k++)
+                if (!json_object_get(j, optional[k]) && json_object_set_new(j, optional[k], json_null()) < 0)
+                        return -ENOMEM;
         text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
         if (!text)
                 return -ENOMEM;

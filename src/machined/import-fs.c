@@ -254,6 +254,13 @@ int import_fs(int fd, ImageFormat format, int work_fd, int tree_fd, uint64_t *re
                         return r;
         }
         type = probe_fs_type(fd, offset, size);
+        /* What the caller said it is, it must be. */
+        if (type && ((format == IMAGE_FORMAT_SQUASHFS && !streq(type, "squashfs")) ||
+                     (format == IMAGE_FORMAT_EROFS && !streq(type, "erofs")))) {
+                if (asprintf(ret_message, "The image is %s, not %s.", type, image_format_to_string(format)) < 0)
+                        *ret_message = NULL;
+                return -EPROTONOSUPPORT;
+        }
         if (!type) {
                 if (asprintf(ret_message, "No %s file system found in the image.",
                              format == IMAGE_FORMAT_RAW ? "supported" : image_format_to_string(format)) < 0)

@@ -141,8 +141,8 @@ for n in "${all[@]}"; do
         oci|docker-archive)
                 echo "$j" | jq -e '.config.entrypoint == ["/app/show", "from-entrypoint"] and
                         .config.cmd == ["from cmd", "second"] and
-                        (.config.env | index("GREETING=hello from env")) != null and
-                        .config.working_dir == "/srv/app" and (.config.user == null or .config.user == "")'
+                        (.config.environment | index("GREETING=hello from env")) != null and
+                        .config.working_directory == "/srv/app" and (.config.user == null or .config.user == "")'
                 ;;
         *)
                 echo "$j" | jq -e '.config == null and (.ref_name == null or .ref_name == "") and
