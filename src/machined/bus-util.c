@@ -5,15 +5,26 @@
 #include "bus-util.h"
 #include "strv.h"
 
-int bus_check_privileged(sd_bus_message *m, const char *verb, uid_t *ret_uid, sd_bus_error *error) {
+int bus_query_caller_uid(sd_bus_message *call, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uint64_t augmented;
+        int r;
+
+        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        /* Read from /proc after the fact, racy: never good enough to authorize. */
+        augmented = sd_bus_creds_get_augmented_mask(creds);
+        if (augmented & SD_BUS_CREDS_EUID)
+                return -EPERM;
+        return sd_bus_creds_get_euid(creds, ret);
+}
+
+int bus_check_privileged(sd_bus_message *m, const char *verb, uid_t *ret_uid, sd_bus_error *error) {
         uid_t uid;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &uid);
+        r = bus_query_caller_uid(m, &uid);
         if (r < 0)
                 return r;
         if (uid != 0)

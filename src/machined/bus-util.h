@@ -3,6 +3,9 @@
 
 #include <systemd/sd-bus.h>
 
+/* The caller's effective UID, as the bus (not /proc) says. */
+int bus_query_caller_uid(sd_bus_message *call, uid_t *ret);
+
 /* Until per-action polkit checks exist, every method that changes state is for root
  * only; the verb names what the caller was refused. */
 int bus_check_privileged(sd_bus_message *m, const char *verb, uid_t *ret_uid, sd_bus_error *error);
