@@ -91,27 +91,31 @@ static bool details_equal(char **a, const char **b) {
         return !b[n];
 }
 
-/* "Permission denied to stop pod 'web': WHY" from the details. */
+/* "Permission denied to stop pod 'web': WHY": the verb's last word names the detail that is
+ * its object ("stop-pod" and "pod"). */
 static int set_denied(sd_bus_error *error, const char **details, const char *fmt, ...) _printf_(3, 4);
 static int set_denied(sd_bus_error *error, const char **details, const char *fmt, ...) {
         _cleanup_free_ char *why = NULL, *verb = NULL;
-        const char *pod = details_get(details, "pod"), *image = details_get(details, "image");
+        const char *object = NULL;
         va_list ap;
+        char *kind;
         int k;
 
         va_start(ap, fmt);
         k = vasprintf(&why, fmt, ap);
         va_end(ap);
-        verb = strdup(details_get(details, "verb") ?: "do this");
+        verb = strdup(details_get(details, "verb") ?: "do-this");
         if (k < 0 || !verb)
                 return -ENOMEM;
+        kind = strrchr(verb, '-');
+        if (kind)
+                object = details_get(details, kind + 1);
         for (char *c = verb; *c; c++)
                 if (*c == '-')
                         *c = ' ';
 
         return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Permission denied to %s%s%s%s: %s", verb,
-                                 pod ? " pod '" : image ? " image '" : "", pod ?: image ?: "", pod || image ? "'" : "",
-                                 why);
+                                 object ? " '" : "", object ?: "", object ? "'" : "", why);
 }
 
 static int polkit_query_result(PolkitQuery *q, const char *action, const char **details, sd_bus_error *error) {

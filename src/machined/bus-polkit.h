@@ -24,8 +24,8 @@ static inline bool polkit_registry_busy(const PolkitRegistry *registry) {
 }
 
 /* Whether the caller of call may do action, asking polkit with the caller's bus name as
- * the subject; details are key, value, ..., NULL and should have "verb", with "pod" or
- * "image" where one is the target (they also make the error message). Root, and the
+ * the subject; details are key, value, ..., NULL, with a "verb" such as "stop-pod" whose
+ * last word is the key of its object's detail ("pod"), for rules and the error message. Root, and the
  * caller whose UID is good_user, are allowed without asking.
  *
  * Returns 1 if allowed (*ret_uid: the caller's UID), 0 if polkit was asked: the handler

@@ -20,20 +20,6 @@ int bus_query_caller_uid(sd_bus_message *call, uid_t *ret) {
         return sd_bus_creds_get_euid(creds, ret);
 }
 
-int bus_check_privileged(sd_bus_message *m, const char *verb, uid_t *ret_uid, sd_bus_error *error) {
-        uid_t uid;
-        int r;
-
-        r = bus_query_caller_uid(m, &uid);
-        if (r < 0)
-                return r;
-        if (uid != 0)
-                return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Permission denied to %s: only root may do this.", verb);
-        if (ret_uid)
-                *ret_uid = uid;
-        return 0;
-}
-
 int bus_read_strv_bounded(sd_bus_message *m, size_t max, size_t max_len, char ***ret, sd_bus_error *error) {
         _cleanup_strv_free_ char **l = NULL;
         size_t n;
