@@ -33,6 +33,7 @@ struct PolkitQuery {
         sd_event_source *defer;       /* frees the query once the request was dispatched again */
         char *action;
         char **details;
+        bool interactive;
         PolkitAnswer answer;
         sd_bus_error error;
         PolkitQuery *prev, *next;
@@ -129,9 +130,9 @@ static int polkit_query_result(PolkitQuery *q, const char *action, const char **
         case POLKIT_AUTHORIZED:
                 return 1;
         case POLKIT_CHALLENGE:
-                return set_denied(error, details,
-                                  "authentication is required (%s), and the call did not allow interactive authorization.",
-                                  action);
+                return set_denied(error, details, "authentication is required (%s), and %s.", action,
+                                  q->interactive ? "no authentication agent could ask for it"
+                                                 : "the call did not allow interactive authorization");
         case POLKIT_ABSENT:
                 return set_denied(error, details, "polkit is not available to authorize %s, so only root may do this.",
                                   action);
@@ -302,6 +303,7 @@ int bus_verify_polkit_async_full(sd_bus_message *call, const char *action, const
         if (!q)
                 return -ENOMEM;
         q->request = sd_bus_message_ref(call);
+        q->interactive = interactive;
         q->action = strdup(action);
         q->details = strv_copy((char **) details);
         if (!q->action || (details && !q->details)) {
