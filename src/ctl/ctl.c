@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "paths.h"
+#include "polkit-agent.h"
 #include "strv.h"
 
 bool arg_json = false;
@@ -185,7 +186,13 @@ int bus_connect(sd_bus **ret) {
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
 
+        /* Authentication is asked for by polkit, in the desktop's dialog or, on a terminal,
+         * by the text agent, for the calls of this run: they may wait for a password. */
         (void) sd_bus_set_allow_interactive_authorization(bus, arg_ask_password);
+        if (arg_ask_password) {
+                polkit_agent_open();
+                (void) sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_INTERACTIVE);
+        }
 
         *ret = bus;
         return 0;

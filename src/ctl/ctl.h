@@ -95,6 +95,8 @@ int bus_connect(sd_bus **ret);
 
 /* Method timeouts: start/stop may wait for systemd jobs; imports for big trees. */
 #define BUS_TIMEOUT_DEFAULT 0
+/* The bus's default with interactive authorization: someone may be typing a password. */
+#define BUS_TIMEOUT_INTERACTIVE (5 * 60 * UINT64_C(1000000))
 #define BUS_TIMEOUT_JOB (5 * 60 * UINT64_C(1000000))
 #define BUS_TIMEOUT_IMPORT (60 * 60 * UINT64_C(1000000))
 #define BUS_TIMEOUT_INFINITE UINT64_MAX

@@ -8,6 +8,7 @@
 #include "ctl-trust.h"
 #include "ctl.h"
 #include "log.h"
+#include "polkit-agent.h"
 
 void help(void) {
         printf("podctl [OPTIONS...] COMMAND ...\n"
@@ -123,6 +124,7 @@ int main(int argc, char *argv[]) {
         setlocale(LC_ALL, "");
 
         r = run(argc, argv);
+        polkit_agent_close();
 
         if (fflush(stdout) != 0 && r >= 0)
                 r = log_error_errno(errno, "Failed to write output: %m");

@@ -3,9 +3,8 @@
 
 #include <systemd/sd-bus.h>
 
-/* Until per-action polkit checks exist, every method that changes state is for root
- * only; the verb names what the caller was refused. */
-int bus_check_privileged(sd_bus_message *m, const char *verb, uid_t *ret_uid, sd_bus_error *error);
+/* The caller's effective UID, as the bus (not /proc) says. */
+int bus_query_caller_uid(sd_bus_message *call, uid_t *ret);
 
 /* Reads a D-Bus "as" of at most max entries, each shorter than max_len bytes. */
 int bus_read_strv_bounded(sd_bus_message *m, size_t max, size_t max_len, char ***ret, sd_bus_error *error);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bus-errors.h"
+#include "bus-polkit.h"
 #include "bus-util.h"
 #include "fileio.h"
 #include "image-dbus.h"
@@ -122,9 +123,13 @@ int bus_image_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (i->importing)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "Image '%s' is still being imported.", i->name);
 
-        r = bus_check_privileged(m, "remove images", NULL, error);
+        r = bus_verify_polkit_async(m, "io.podctl.pod1.manage-images",
+                                    (const char *[]) { "verb", "remove-image", "image", i->name, NULL },
+                                    &manager->polkit, NULL, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         users = manager_image_users(manager, i->name);
         if (users > 0) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "bus-errors.h"
+#include "bus-polkit.h"
 #include "bus-util.h"
 #include "fileio.h"
 #include "image-dbus.h"
@@ -366,6 +367,60 @@ static int pick_uid_shift(Manager *m, uint32_t *ret) {
         return uid_range_pick(used, n_used, taken, n_taken, ret);
 }
 
+/* Which action creating the pod is: start-privileged for any weakened confinement, else
+ * start-signed if every app's image verified against a trusted key, else start-untrusted.
+ * Rules see the images and their key IDs, comma-separated in the order of the apps. */
+static int create_pod_authorize(sd_bus_message *message, Manager *m, const char *name, const PodConfig *c,
+                                bool private_users, uid_t *ret_uid, sd_bus_error *error) {
+        _cleanup_strv_free_ char **images = NULL, **keys = NULL;
+        _cleanup_free_ char *image = NULL, *key_id = NULL;
+        const char *action, *details[13];
+        bool is_signed = true;
+        size_t n = 0;
+
+        for (size_t k = 0; k < c->n_apps; k++) {
+                const Image *i = manager_find_image(m, c->apps[k].image);
+                const char *verified = i ? image_record_string(i, "verified") : NULL;
+                const char *id = i ? image_record_string(i, "key_id") : NULL;
+
+                if (!streq_ptr(verified, "signature") || !id)
+                        is_signed = false;
+                if (strv_extend(&images, c->apps[k].image) < 0 || strv_extend(&keys, id ?: "") < 0)
+                        return -ENOMEM;
+        }
+        image = strv_join(images, ",");
+        key_id = strv_join(keys, ",");
+        if (!image || !key_id)
+                return -ENOMEM;
+
+        if (!private_users || c->network_host || c->capabilities_add != 0)
+                action = "io.podctl.pod1.start-privileged";
+        else if (is_signed)
+                action = "io.podctl.pod1.start-signed";
+        else
+                action = "io.podctl.pod1.start-untrusted";
+
+        details[n++] = "verb";
+        details[n++] = "create-pod";
+        if (*name) {
+                details[n++] = "pod";
+                details[n++] = name;
+        }
+        details[n++] = "image";
+        details[n++] = image;
+        details[n++] = "signed";
+        details[n++] = is_signed ? "yes" : "no";
+        if (is_signed) {
+                details[n++] = "key_id";
+                details[n++] = key_id;
+        }
+        details[n++] = "private_users";
+        details[n++] = private_users ? "yes" : "no";
+        details[n] = NULL;
+
+        return bus_verify_polkit_async(message, action, details, &m->polkit, ret_uid, error);
+}
+
 /* What CreatePod and CreatePodWithApps share, once the apps and options are read. */
 static int create_pod(sd_bus_message *message, Manager *m, const char *name, PodConfig *c, bool private_users,
                       sd_bus_error *error) {
@@ -384,9 +439,11 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
                                          "A disk limit needs the btrfs store; %s is not on btrfs.", PODCTL_STATE_DIR);
 
-        r = bus_check_privileged(message, "create pods", &uid, error);
+        r = create_pod_authorize(message, m, name, c, private_users, &uid, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         if (*name && manager_find_pod(m, name))
                 return sd_bus_error_setf(error, BUS_ERROR_POD_EXISTS, "Pod '%s' already exists.", name);
@@ -727,6 +784,7 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         };
         const char *name;
         unsigned n_importing = 0;
+        bool signed_import;
         struct stat st;
         int fd, flags, r;
 
@@ -761,9 +819,17 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
                                          "File descriptor refers to a directory; send a tar stream of it.");
 
-        r = bus_check_privileged(message, "import images", NULL, error);
+        /* Whether the signature verifies shows only in the import, which fails if it does
+         * not: asking for a signature is what import-signed allows. */
+        signed_import = q.options.verify == IMPORT_VERIFY_SIGNATURE;
+        r = bus_verify_polkit_async(message, signed_import ? "io.podctl.pod1.import-signed" : "io.podctl.pod1.import-untrusted",
+                                    (const char *[]) { "verb", "import-image", "image", name, "signed", signed_import ? "yes" : "no",
+                                                       "verify", import_verify_to_string(q.options.verify), NULL },
+                                    &m->polkit, NULL, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         if (manager_find_image(m, name))
                 return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "Image '%s' already exists.", name);
@@ -787,9 +853,12 @@ static int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_e
         Manager *m = userdata;
         int r;
 
-        r = bus_check_privileged(message, "prune images", NULL, error);
+        r = bus_verify_polkit_async(message, "io.podctl.pod1.manage-images", (const char *[]) { "verb", "prune-images", NULL },
+                                    &m->polkit, NULL, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         for (Image *i = m->images, *next; i; i = next) {
                 next = i->next;

@@ -121,6 +121,8 @@ Manager *manager_free(Manager *m) {
                 free(d);
         }
         sd_event_source_unref(m->deletion_source);
+        /* Only on SIGTERM (idle exit waits for them): their callers get the bus's error when we disconnect. */
+        polkit_registry_done(&m->polkit);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -258,7 +260,7 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
 }
 
 static bool manager_is_busy(Manager *m) {
-        if (m->deletions)
+        if (m->deletions || polkit_registry_busy(&m->polkit))
                 return true;
         for (Pod *p = m->pods; p; p = p->next)
                 if (pod_is_busy(p))

@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-polkit.h"
 #include "image.h"
 #include "macro.h"
 #include "pod.h"
@@ -34,6 +35,9 @@ typedef struct Manager {
         /* Trees already renamed out of sight, deleted after the reply went out. */
         struct Deletion *deletions;
         sd_event_source *deletion_source;
+
+        /* Authorization checks waiting for polkit. */
+        PolkitRegistry polkit;
 
         sd_event_source *idle_timer;
         uint64_t exit_idle_usec;

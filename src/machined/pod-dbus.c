@@ -8,6 +8,7 @@
 #include <sys/capability.h>
 
 #include "bus-errors.h"
+#include "bus-polkit.h"
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
@@ -201,6 +202,14 @@ int bus_pod_reply_exit(Pod *p, sd_bus_message *call) {
                                           p->exit.message ?: "");
 }
 
+/* Owners manage their pods without asking; anyone else needs manage-pods. Returns as
+ * bus_verify_polkit_async(). */
+static int pod_authorize(sd_bus_message *m, Pod *p, const char *verb, sd_bus_error *error) {
+        return bus_verify_polkit_async_full(m, "io.podctl.pod1.manage-pods",
+                                            (const char *[]) { "verb", verb, "pod", p->config.name, NULL },
+                                            p->config.owner_uid, &p->manager->polkit, NULL, error);
+}
+
 int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Pod *p = userdata;
         int fds[3], *stdio = NULL;
@@ -221,9 +230,11 @@ int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (n == 3)
                 stdio = fds;
 
-        r = bus_check_privileged(m, "start pods", NULL, error);
+        r = pod_authorize(m, p, "start-pod", error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         r = pod_start_unit(p, m, stdio, error);
         if (r < 0)
@@ -235,9 +246,11 @@ int bus_pod_method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         Pod *p = userdata;
         int r;
 
-        r = bus_check_privileged(m, "stop pods", NULL, error);
+        r = pod_authorize(m, p, "stop-pod", error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         if (!pod_is_active(p))
                 return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING, "Pod '%s' is not running.", p->config.name);
@@ -262,9 +275,11 @@ int bus_pod_method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (signo <= 0 || signo >= _NSIG)
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Invalid signal %" PRIi32 ".", signo);
 
-        r = bus_check_privileged(m, "kill pods", NULL, error);
+        r = pod_authorize(m, p, "kill-pod", error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         if (!pod_is_active(p))
                 return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING, "Pod '%s' is not running.", p->config.name);
@@ -283,9 +298,11 @@ int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (r < 0)
                 return r;
 
-        r = bus_check_privileged(m, "remove pods", NULL, error);
+        r = pod_authorize(m, p, "remove-pod", error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         if (pod_is_active(p) || p->jobs) {
                 if (!force)

@@ -6,8 +6,10 @@
 #include <time.h>
 
 #include "bus-errors.h"
+#include "bus-polkit.h"
 #include "bus-util.h"
 #include "log.h"
+#include "manager.h"
 #include "strv.h"
 #include "trust-dbus.h"
 #include "trust-store.h"
@@ -130,6 +132,7 @@ static int key_exists_error(const char *name, sd_bus_error *error) {
 /* AddTrustedKey(key_file, name) -> (name, key_id): key_file is what the caller opened with
  * its own rights; name "" is the key id. */
 int bus_manager_method_add_trusted_key(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
         _cleanup_free_ char *text = NULL, *used = NULL;
         char id[MINISIGN_KEY_ID_STRING_MAX];
         MinisignPublicKey key;
@@ -154,9 +157,13 @@ int bus_manager_method_add_trusted_key(sd_bus_message *message, void *userdata, 
 
         /* Before reading: a pipe can keep the daemon waiting, which only those who may change
          * the store get to do. */
-        r = bus_check_privileged(message, "manage trusted keys", NULL, error);
+        r = bus_verify_polkit_async(message, "io.podctl.pod1.manage-trust",
+                                    (const char *[]) { "verb", "add-trusted-key", *name ? "key" : NULL, name, NULL },
+                                    &m->polkit, NULL, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         r = read_key_fd(fd, &text, &size);
         if (r == -EFBIG)
@@ -231,6 +238,7 @@ int bus_manager_method_list_trusted_keys(sd_bus_message *message, void *userdata
 
 /* RemoveTrustedKey(name_or_id) -> removed_names: vendor keys are masked. */
 int bus_manager_method_remove_trusted_key(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_trust_store_free_ TrustStore *before = NULL;
         _cleanup_strv_free_ char **removed = NULL;
@@ -245,9 +253,12 @@ int bus_manager_method_remove_trusted_key(sd_bus_message *message, void *userdat
         if (r < 0)
                 return r;
 
-        r = bus_check_privileged(message, "manage trusted keys", NULL, error);
+        r = bus_verify_polkit_async(message, "io.podctl.pod1.manage-trust",
+                                    (const char *[]) { "verb", "remove-trusted-key", "key", what, NULL }, &m->polkit, NULL, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
 
         /* For the log: names alone do not say which keys went. */
         r = load_store(&before, error);
