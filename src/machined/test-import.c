@@ -169,7 +169,7 @@ TEST(signatures) {
         ASSERT_STREQ(json_string_value(json_object_get(record, "verified")), "signature");
         ASSERT_STREQ(json_string_value(json_object_get(record, "key_name")), "good");
         ASSERT_STREQ(json_string_value(json_object_get(record, "trusted_comment")), "release 1");
-        ASSERT_EQ(strlen(json_string_value(json_object_get(record, "key_id"))), 16);
+        ASSERT_TRUE(strlen(json_string_value(json_object_get(record, "key_id"))) <= 16);
         json_decref(record);
         ASSERT_OK(run("img.tar.gz", "img.tar.gz.minisig", o, &error, NULL));
 

@@ -86,7 +86,7 @@ int trust_store_verify(const TrustStore *s, const MinisignSignature *sig,
 int trust_store_add(const char *etc_dir, const char *vendor_dir, const MinisignPublicKey *key,
                     const char *name, char **ret_name);
 
-/* `podctl trust rm`: what is a name of an entry, or else a key id (16 hex digits) of usable
+/* `podctl trust rm`: what is a name of an entry, or else a key id (hex, as minisign prints it) of usable
  * keys. An admin key is deleted, a vendor key masked; an admin key that shadowed a vendor
  * file of its name is replaced by a mask, so that removing it does not bring the vendor key
  * back. Masked entries are not matched. Returns the number of keys removed, -ENOENT if none

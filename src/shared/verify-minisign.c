@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <stdio.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -38,16 +40,13 @@ static int sodium_ready(void) {
 
 char *minisign_key_id_to_string(const uint8_t id[MINISIGN_KEY_ID_SIZE],
                                 char buf[MINISIGN_KEY_ID_STRING_MAX]) {
-        static const char hex[] = "0123456789ABCDEF";
+        uint64_t v = 0;
 
-        /* minisign prints the id as a little-endian integer: last byte first. */
-        for (size_t i = 0; i < MINISIGN_KEY_ID_SIZE; i++) {
-                uint8_t b = id[MINISIGN_KEY_ID_SIZE - 1 - i];
-
-                buf[2 * i] = hex[b >> 4];
-                buf[2 * i + 1] = hex[b & 0xf];
-        }
-        buf[2 * MINISIGN_KEY_ID_SIZE] = 0;
+        /* minisign prints the id as a little-endian integer in hex (PRIX64): last byte first,
+         * without leading zeros. */
+        for (size_t i = 0; i < MINISIGN_KEY_ID_SIZE; i++)
+                v |= (uint64_t) id[i] << (8 * i);
+        snprintf(buf, MINISIGN_KEY_ID_STRING_MAX, "%" PRIX64, v);
         return buf;
 }
 
@@ -62,20 +61,22 @@ static int unhex_char(char c) {
 }
 
 int minisign_key_id_from_string(const char *s, uint8_t ret[MINISIGN_KEY_ID_SIZE]) {
-        uint8_t id[MINISIGN_KEY_ID_SIZE];
+        size_t n = s ? strlen(s) : 0;
+        uint64_t v = 0;
 
-        if (!s || strlen(s) != 2 * MINISIGN_KEY_ID_SIZE)
+        /* As minisign prints it, without leading zeros, or padded to 16 digits. */
+        if (n == 0 || n > 2 * MINISIGN_KEY_ID_SIZE)
                 return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                int d = unhex_char(s[i]);
 
-        for (size_t i = 0; i < MINISIGN_KEY_ID_SIZE; i++) {
-                int hi = unhex_char(s[2 * i]), lo = unhex_char(s[2 * i + 1]);
-
-                if (hi < 0 || lo < 0)
+                if (d < 0)
                         return -EINVAL;
-                id[MINISIGN_KEY_ID_SIZE - 1 - i] = (uint8_t) (hi << 4 | lo);
+                v = v << 4 | (uint64_t) d;
         }
 
-        memcpy(ret, id, sizeof id);
+        for (size_t i = 0; i < MINISIGN_KEY_ID_SIZE; i++)
+                ret[i] = (uint8_t) (v >> (8 * i));
         return 0;
 }
 

@@ -51,7 +51,7 @@
 #define MINISIGN_PUBLIC_KEY_FILE_MAX (4 * 1024)
 #define MINISIGN_SIGNATURE_FILE_MAX (16 * 1024)
 
-/* 16 uppercase hex digits and a NUL. */
+/* Up to 16 uppercase hex digits (minisign prints no leading zeros) and a NUL. */
 #define MINISIGN_KEY_ID_STRING_MAX (MINISIGN_KEY_ID_SIZE * 2 + 1)
 
 typedef enum MinisignAlgorithm {
@@ -86,7 +86,7 @@ typedef struct MinisignSignature {
  * uppercase hex digits (so the last byte comes first). Returns buf. */
 char *minisign_key_id_to_string(const uint8_t id[MINISIGN_KEY_ID_SIZE],
                                 char buf[MINISIGN_KEY_ID_STRING_MAX]);
-/* The reverse; either case. -EINVAL unless exactly 16 hex digits. */
+/* The reverse; either case, with or without leading zeros. -EINVAL unless 1 to 16 hex digits. */
 int minisign_key_id_from_string(const char *s, uint8_t ret[MINISIGN_KEY_ID_SIZE]);
 
 /* A public key file as minisign writes it; a file that is just the base64 line (what

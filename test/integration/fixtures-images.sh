@@ -351,7 +351,7 @@ minisign_key_id() {
         "$FIXTURE_PYTHON" -c '
 import base64, sys
 raw = base64.b64decode(open(sys.argv[1]).read().splitlines()[1])
-print("%016X" % int.from_bytes(raw[2:10], "little"))' "$1/key.pub"
+print("%X" % int.from_bytes(raw[2:10], "little"))' "$1/key.pub"
 }
 
 # sign FILE KEYDIR [legacy]: FILE.minisig by KEYDIR's key, prehashed (or legacy, which
