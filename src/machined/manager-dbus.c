@@ -22,6 +22,7 @@
 #include "strv.h"
 #include "trust-dbus.h"
 #include "uid-range.h"
+#include "user-slice.h"
 
 /* Bounds on what one CreatePod call may ask the daemon to store. */
 #define COMMAND_ARGS_MAX 4096
@@ -421,13 +422,80 @@ static int create_pod_authorize(sd_bus_message *message, Manager *m, const char 
         return bus_verify_polkit_async(message, action, details, &m->polkit, ret_uid, error);
 }
 
+/* The bounds podctl.conf sets on a pod that a user other than root creates. */
+static int create_pod_user_limits(Manager *m, uid_t uid, PodConfig *c, sd_bus_error *error) {
+        size_t n_owned = 0;
+        int r;
+
+        r = podctl_conf_load(PODCTL_CONF_FILE, &m->conf);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED,
+                                         "%s is invalid, so users may not create pods until it is fixed.", PODCTL_CONF_FILE);
+
+        for (Pod *p = m->pods; p; p = p->next)
+                n_owned += p->config.owner_uid == uid;
+        return user_limits_apply(&m->conf.users, n_owned, m->storage == STORAGE_BTRFS, c, error);
+}
+
+typedef struct CreateReply {
+        sd_bus_message *call;
+        char *name;
+        char *path;
+} CreateReply;
+
+static CreateReply *create_reply_free(CreateReply *c) {
+        if (!c)
+                return NULL;
+        sd_bus_message_unref(c->call);
+        free(c->name);
+        free(c->path);
+        free(c);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(CreateReply *, create_reply_free);
+
+/* systemd reloaded the units that put a new pod into its owner's slice: only now may the
+ * caller start it. */
+static int on_slice_reloaded(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(create_reply_freep) CreateReply *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e) {
+                log_error("Failed to reload systemd for the slice of pod '%s': %s", c->name, e->message);
+                return sd_bus_reply_method_errorf(c->call, BUS_ERROR_SYSTEMD_FAILED,
+                                                  "Pod '%s' was created, but systemd failed to reload its slice: %s",
+                                                  c->name, e->message);
+        }
+        return sd_bus_reply_method_return(c->call, "so", c->name, c->path);
+}
+
+static int create_pod_reply_after_reload(Manager *m, sd_bus_message *message, Pod *p) {
+        _cleanup_(create_reply_freep) CreateReply *c = NULL;
+        int r;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->call = sd_bus_message_ref(message);
+        c->name = strdup(p->config.name);
+        c->path = strdup(p->path);
+        if (!c->name || !c->path)
+                return -ENOMEM;
+
+        r = manager_reload_systemd(m, on_slice_reloaded, c);
+        if (r < 0)
+                return r;
+        TAKE_PTR(c);
+        return 1;
+}
+
 /* What CreatePod and CreatePodWithApps share, once the apps and options are read. */
 static int create_pod(sd_bus_message *message, Manager *m, const char *name, PodConfig *c, bool private_users,
                       sd_bus_error *error) {
         _cleanup_strv_free_ char **images = NULL;
         Pod *p;
         uid_t uid;
-        int r;
+        int r, reload;
 
         if (*name) {
                 r = check_name(name, "pod", error);
@@ -449,6 +517,11 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
                 return sd_bus_error_setf(error, BUS_ERROR_POD_EXISTS, "Pod '%s' already exists.", name);
         if (m->n_pods >= PODS_MAX)
                 return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many pods (at most %d).", PODS_MAX);
+        if (uid != 0) {
+                r = create_pod_user_limits(m, uid, c, error);
+                if (r < 0)
+                        return r;
+        }
 
         if (*name) {
                 c->name = strdup(name);
@@ -471,10 +544,21 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
                                                  "No free UID range for pod '%s': %s", c->name, strerror(-r));
         }
 
+        /* Before the pod exists, so that nothing starts it outside its owner's slice. */
+        reload = manager_write_pod_slice(m, c->name, uid);
+        if (reload < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_SYSTEMD_FAILED, "Failed to write the slice of pod '%s': %s",
+                                         c->name, strerror(-reload));
+
         r = pod_create(m, c, &p);
-        if (r < 0)
+        if (r < 0) {
+                _cleanup_free_ char *unit = pod_unit_name(c->name);
+
+                if (unit)
+                        (void) pod_slice_dropin_remove(SYSTEMD_RUNTIME_UNIT_DIR, unit);
                 return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to create pod '%s': %s",
                                          c->name ?: name, strerror(-r));
+        }
 
         r = pod_watch_unit(p, /* query= */ false);
         if (r < 0)
@@ -485,6 +569,8 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
         for (char **i = images; i && *i; i++)
                 bus_image_emit_pods_changed(m, *i);
 
+        if (reload > 0)
+                return create_pod_reply_after_reload(m, message, p);
         return sd_bus_reply_method_return(message, "so", p->config.name, p->path);
 }
 

@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "pod-dbus.h"
 #include "store.h"
+#include "user-slice.h"
 
 typedef struct Deletion {
         int dir_fd; /* one of the manager's, not owned */
@@ -80,6 +81,7 @@ int manager_new(Manager **ret) {
 
         m->images_fd = m->pods_fd = m->image_meta_fd = -EBADF;
         m->exit_idle_usec = DEFAULT_EXIT_IDLE_USEC;
+        podctl_conf_init(&m->conf);
 
         /* Tests shorten the idle time with a drop-in; 0 means never exit. */
         e = getenv("PODMACHINED_EXIT_IDLE_SEC");
@@ -297,6 +299,33 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+int manager_write_pod_slice(Manager *m, const char *name, uid_t owner) {
+        _cleanup_free_ char *unit = pod_unit_name(name);
+        int r, changed;
+
+        if (!unit)
+                return -ENOMEM;
+        if (owner == 0) {
+                r = pod_slice_dropin_remove(SYSTEMD_RUNTIME_UNIT_DIR, unit);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to remove the slice drop-in of %s: %m", unit);
+                return r;
+        }
+
+        changed = user_slice_write(SYSTEMD_RUNTIME_UNIT_DIR, owner, &m->conf.users);
+        if (changed < 0)
+                return changed;
+        r = pod_slice_dropin_write(SYSTEMD_RUNTIME_UNIT_DIR, unit, owner);
+        if (r < 0)
+                return r;
+        return changed || r;
+}
+
+int manager_reload_systemd(Manager *m, sd_bus_message_handler_t callback, void *userdata) {
+        return sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Reload",
+                                        callback, userdata, NULL);
+}
+
 void manager_check_idle(Manager *m) {
         if (!m->idle_timer || m->exit_idle_usec == 0)
                 return;
@@ -361,6 +390,28 @@ static int manager_connect_bus(Manager *m) {
         return 0;
 }
 
+/* The slices are in /run: after a reboot, or with a changed podctl.conf, write them again.
+ * An invalid podctl.conf leaves the limits of the users' slices as they were. */
+static void manager_sync_slices(Manager *m) {
+        bool conf_ok, reload = false;
+
+        conf_ok = podctl_conf_load(PODCTL_CONF_FILE, &m->conf) >= 0;
+        if (!conf_ok)
+                log_warning("Keeping the limits of the users' slices as they are.");
+
+        for (Pod *p = m->pods; p; p = p->next) {
+                int r;
+
+                if (conf_ok || p->config.owner_uid == 0)
+                        r = manager_write_pod_slice(m, p->config.name, p->config.owner_uid);
+                else
+                        r = pod_slice_dropin_write(SYSTEMD_RUNTIME_UNIT_DIR, p->unit, p->config.owner_uid);
+                reload = reload || r > 0;
+        }
+        if (reload)
+                (void) manager_reload_systemd(m, NULL, NULL);
+}
+
 int manager_startup(Manager *m) {
         _cleanup_close_ int state_fd = -EBADF;
         int r;
@@ -394,6 +445,8 @@ int manager_startup(Manager *m) {
 
         for (Pod *p = m->pods; p; p = p->next)
                 (void) pod_watch_unit(p, /* query= */ true);
+
+        manager_sync_slices(m);
 
         /* "run --rm" pods whose client went away before removing them. */
         for (Pod *p = m->pods, *next; p; p = next) {

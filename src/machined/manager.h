@@ -8,6 +8,11 @@
 #include "image.h"
 #include "macro.h"
 #include "pod.h"
+#include "podctl-conf.h"
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
 /* Bounds on what callers can make the daemon hold. */
 #define PODS_MAX 4096
@@ -26,6 +31,9 @@ typedef struct Manager {
         size_t n_images;
 
         StorageType storage;
+
+        /* podctl.conf, read at start-up and again whenever a user creates a pod. */
+        PodctlConf conf;
 
         /* Directory fds of the state tree, opened once at start-up. */
         int images_fd;
@@ -56,6 +64,12 @@ unsigned manager_image_users(Manager *m, const char *image);
 
 /* Deletes dir_fd/name (a hidden .rm-* entry) once the current call is answered. */
 int manager_delete_later(Manager *m, int dir_fd, const char *name);
+
+/* Puts the pod named name into the slice of its owner, writing the unit files that say so
+ * (root's pods need none, and lose one left behind). Returns 1 if systemd must reload. */
+int manager_write_pod_slice(Manager *m, const char *name, uid_t owner);
+/* Asks systemd to reload its units; callback, if not NULL, gets the reply. */
+int manager_reload_systemd(Manager *m, sd_bus_message_handler_t callback, void *userdata);
 
 /* Called on every change of pending work: the idle timer only exits an idle daemon. */
 void manager_check_idle(Manager *m);

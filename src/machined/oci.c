@@ -765,34 +765,6 @@ static int open_regular(int dir_fd, const char *path, bool follow_in_tree, int *
         return 0;
 }
 
-/* Reads all of fd, failing with -EFBIG beyond max bytes. */
-static int read_bounded(int fd, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + size, max + 1 - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > max)
-                        return -EFBIG;
-        }
-        buf[size] = 0;
-
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 static void sha256_to_digest(const unsigned char h[crypto_hash_sha256_BYTES],
                              char ret[static OCI_DIGEST_STRING_SIZE]) {
         static const char hex[] = "0123456789abcdef";
@@ -856,7 +828,7 @@ static int read_json_file(int dir_fd, const char *path, bool follow_in_tree, con
         r = open_regular(dir_fd, path, follow_in_tree, &fd, NULL);
         if (r < 0)
                 return open_error(r, what, path, ret_message);
-        r = read_bounded(fd, OCI_JSON_MAX, &buf, &size);
+        r = read_fd_bounded(fd, OCI_JSON_MAX, &buf, &size);
         if (r == -EFBIG)
                 return fail(ret_message, r, "%s '%s' is larger than %u bytes.", what, printable(path, pbuf),
                             OCI_JSON_MAX);
@@ -906,7 +878,7 @@ static int read_json_blob(int layout_fd, const OciDescriptor *d, const char *wha
         r = open_regular(layout_fd, path, false, &fd, NULL);
         if (r < 0)
                 return open_error(r, what, d->digest, ret_message);
-        r = read_bounded(fd, (size_t) d->size, &buf, &size);
+        r = read_fd_bounded(fd, (size_t) d->size, &buf, &size);
         if (r == -EFBIG)
                 return fail(ret_message, -EBADMSG,
                             "%s %s is larger than the %llu bytes its descriptor says.", what, d->digest,

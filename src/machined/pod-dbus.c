@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "pod-dbus.h"
 #include "strv.h"
+#include "user-slice.h"
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -24,7 +25,14 @@ static int property_get_state(sd_bus *bus, const char *path, const char *interfa
 
 static int property_get_slice(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", POD_DEFAULT_SLICE);
+        Pod *p = userdata;
+        _cleanup_free_ char *slice = NULL;
+        int r;
+
+        r = pod_slice_name(p->config.owner_uid, &slice);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "s", slice);
 }
 
 static int property_get_storage(sd_bus *bus, const char *path, const char *interface, const char *property,

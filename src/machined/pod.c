@@ -16,10 +16,8 @@
 #include "pod-dbus.h"
 #include "pod.h"
 #include "store.h"
+#include "user-slice.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SYSTEMD_SERVICE "org.freedesktop.systemd1.Service"
 #define SYSTEMD_UNIT_PREFIX "/org/freedesktop/systemd1/unit"
 
@@ -708,6 +706,10 @@ int pod_remove(Pod *p) {
         if (r < 0)
                 log_warning_errno(r, "Failed to schedule deleting %s of pod '%s', leaving it for the next start: %m",
                                   gone, p->config.name);
+
+        /* systemd forgets the slice of a later pod of this name at the next reload. */
+        if (pod_slice_dropin_remove(SYSTEMD_RUNTIME_UNIT_DIR, p->unit) > 0)
+                (void) manager_reload_systemd(m, NULL, NULL);
 
         /* A failed pod@NAME.service would otherwise stay listed by systemctl. */
         (void) sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit",

@@ -262,3 +262,30 @@ int rm_rf_at(int dir_fd, const char *name) {
 
         return rm_rf_entry(dir_fd, name, stx.stx_mnt_id);
 }
+
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + size, max + 1 - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > max)
+                        return -EFBIG;
+        }
+        buf[size] = 0;
+
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}

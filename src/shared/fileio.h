@@ -38,4 +38,7 @@ int rm_rf_at(int dir_fd, const char *name);
 /* A DIR of its own for the directory dir_fd (which stays open), from its start. */
 int opendir_fd(int dir_fd, DIR **ret);
 
+/* All of fd up to EOF, NUL-terminated; -EFBIG past max bytes. */
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_size);
+
 uint64_t now_usec(void);

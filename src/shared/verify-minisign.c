@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "fileio.h"
 #include "verify-minisign.h"
 
 #define UNTRUSTED_COMMENT_PREFIX "untrusted comment: "
@@ -320,34 +321,6 @@ int minisign_signature_parse(const char *text, size_t size, MinisignSignature *r
         return 0;
 }
 
-/* Up to EOF, failing with -EBADMSG past max bytes. */
-static int read_bounded(int fd, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-
-        for (;;) {
-                ssize_t n = read(fd, buf + size, max + 1 - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > max)
-                        return -EBADMSG;
-        }
-
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 static int open_regular_at(int dir_fd, const char *path) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
@@ -374,9 +347,9 @@ int minisign_public_key_load_fd(int fd, MinisignPublicKey *ret) {
 
         if (fd < 0 || !ret)
                 return -EINVAL;
-        r = read_bounded(fd, MINISIGN_PUBLIC_KEY_FILE_MAX, &text, &size);
+        r = read_fd_bounded(fd, MINISIGN_PUBLIC_KEY_FILE_MAX, &text, &size);
         if (r < 0)
-                return r;
+                return r == -EFBIG ? -EBADMSG : r;
         return minisign_public_key_parse(text, size, ret);
 }
 
@@ -396,9 +369,9 @@ int minisign_signature_load_fd(int fd, MinisignSignature *ret) {
 
         if (fd < 0 || !ret)
                 return -EINVAL;
-        r = read_bounded(fd, MINISIGN_SIGNATURE_FILE_MAX, &text, &size);
+        r = read_fd_bounded(fd, MINISIGN_SIGNATURE_FILE_MAX, &text, &size);
         if (r < 0)
-                return r;
+                return r == -EFBIG ? -EBADMSG : r;
         return minisign_signature_parse(text, size, ret);
 }
 

@@ -19,14 +19,6 @@ for u in alice bob carol; do
 done
 usermod -a -G pods carol
 
-# as_active USER CMD...: CMD in an active login session of USER on seat0, as polkit sees
-# a user at the console.
-as_active() {
-        local user=$1
-        shift
-        systemd-run --wait --pipe --quiet -p PAMName=login -E XDG_SEAT=seat0 -E XDG_SESSION_CLASS=user \
-                -E XDG_SESSION_TYPE=tty --uid="$user" -- "$@"
-}
 # as_inactive USER CMD...: no session at all: polkit's "any".
 as_inactive() {
         local user=$1

@@ -148,6 +148,15 @@ daemon_pid() {
         systemctl show -P MainPID podmachined.service
 }
 
+# as_active USER CMD...: CMD in an active login session of USER on seat0, as polkit sees
+# a user at the console.
+as_active() {
+        local user=$1
+        shift
+        systemd-run --wait --pipe --quiet -p PAMName=login -E XDG_SEAT=seat0 -E XDG_SESSION_CLASS=user \
+                -E XDG_SESSION_TYPE=tty --uid="$user" -- "$@"
+}
+
 # What is in a state directory, hidden entries included.
 # A removed pod's or image's tree is renamed to .rm-* (which already makes the removal
 # final) and deleted right after the call is answered: wait for that before looking. The
@@ -214,6 +223,8 @@ podctl_reset() {
                 machinectl terminate "$m" || true
         done
         rm -rf /run/systemd/system/podmachined.service.d /etc/systemd/system/machines.target.wants/pod@*
+        # What podmachined writes for users' pods, and the admin's limits for them.
+        rm -rf /run/systemd/system/pod@*.service.d /run/systemd/system/machine-pods*.slice /etc/podctl/podctl.conf
         systemctl daemon-reload
         findmnt -rn -o TARGET | grep "^$STATE/" | sort -r | xargs -r umount -l || true
         delete_subvolumes "$STATE"

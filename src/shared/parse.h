@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Pure helpers for podctl's arguments and output: no bus, no I/O. */
+/* Pure helpers for podctl's arguments and output, and podmachined's configuration: no bus,
+ * no I/O. */
 
 /* "512", "512K", "1.5G", "2T", with an optional trailing "B"; base 1024. */
 int parse_size(const char *s, uint64_t *ret);
