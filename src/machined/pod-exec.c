@@ -41,7 +41,7 @@ typedef struct ExecChild {
         const PodExecRequest *req;
         int socket;
         int stdio[3];
-        const char *cgroup_procs; /* the leader's cgroup.procs on the host */
+        char **cgroup_procs;      /* the leader's cgroup.procs files on the host */
 } ExecChild;
 
 static const struct {
@@ -217,9 +217,11 @@ static int exec_enter(const ExecChild *c, Stage1Message *failure) {
                 return stage1_message_failed(failure, r, "Failed to read the pod's namespaces: %m");
 
         /* In the pod's cgroup, its limits and its end are ours too. */
-        r = write_proc_file(c->cgroup_procs, "0");
-        if (r < 0)
-                return stage1_message_failed(failure, r, "Failed to join the pod's cgroup: %m");
+        for (char **procs = c->cgroup_procs; *procs; procs++) {
+                r = write_proc_file(*procs, "0");
+                if (r < 0)
+                        return stage1_message_failed(failure, r, "Failed to join the pod's cgroup (%s): %m", *procs);
+        }
 
         if (flags != 0 && setns(leader_fd, req->app > 0 ? flags & ~CLONE_NEWNS : flags) < 0)
                 return stage1_message_failed(failure, errno, "Failed to enter the pod's namespaces: %m");
@@ -353,9 +355,9 @@ static void exec_reply_error(PodExec *e, const char *name, int error, const char
         if (!e->call)
                 return;
         if (name)
-                (void) sd_bus_error_setf(&err, name, "Failed to execute in pod '%s': %s", e->pod->config.name, message);
+                (void) sd_bus_error_setf(&err, name, "%s", message);
         else
-                (void) sd_bus_error_set_errnof(&err, error, "Failed to execute in pod '%s': %s", e->pod->config.name, message);
+                (void) sd_bus_error_set_errnof(&err, error, "%s", message);
         (void) sd_bus_reply_method_error(e->call, &err);
         e->call = sd_bus_message_unref(e->call);
 }
@@ -453,8 +455,44 @@ static int on_exec_helper_exited(sd_event_source *s, const siginfo_t *si, void *
         return 0;
 }
 
+/* The cgroup.procs files of pid's cgroups that systemd tracks units by: the unified
+ * hierarchy's, and on a hybrid host also the name=systemd one's. Each must be the unit's
+ * or below it. */
+static int cgroup_procs_files(pid_t pid, const char *unit, char ***ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        char *line, *save = NULL;
+        int r;
+
+        if (asprintf(&path, "/proc/%d/cgroup", (int) pid) < 0)
+                return -ENOMEM;
+        r = read_proc_file(path, &text);
+        if (r < 0)
+                return r;
+
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *procs = NULL;
+                const char *cg, *mount;
+
+                if ((cg = startswith(line, "0::")))
+                        mount = access("/sys/fs/cgroup/cgroup.controllers", F_OK) >= 0 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+                else if ((cg = strstr(line, ":name=systemd:")))
+                        cg += STRLEN(":name=systemd:"), mount = "/sys/fs/cgroup/systemd";
+                else
+                        continue;
+                if (cg[0] != '/' || strstr(cg, "/..") || !strstr(cg, unit))
+                        return -ESRCH;
+                if (asprintf(&procs, "%s%s/cgroup.procs", mount, cg) < 0 || strv_extend(&l, procs) < 0)
+                        return -ENOMEM;
+        }
+        if (strv_isempty(l))
+                return -ESRCH;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int pod_exec_start(Pod *p, sd_bus_message *call, const PodExecRequest *req, sd_bus_error *error) {
-        _cleanup_free_ char *cgroup = NULL, *line = NULL, *procs = NULL, *path = NULL;
+        _cleanup_strv_free_ char **procs = NULL;
         _cleanup_close_ int sock = -EBADF, child_sock = -EBADF;
         const char *sender;
         PodExec *e;
@@ -466,22 +504,11 @@ int pod_exec_start(Pod *p, sd_bus_message *call, const PodExecRequest *req, sd_b
                                          p->config.name, (unsigned) POD_EXECS_MAX);
 
         /* Where the init is: the unit's cgroup, or below it if the pod made its own. */
-        if (asprintf(&path, "/proc/%d/cgroup", (int) req->leader) < 0)
-                return -ENOMEM;
-        r = read_proc_file(path, &line);
+        r = cgroup_procs_files(req->leader, p->unit, &procs);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to read the cgroup of pod '%s': %m", p->config.name);
-        cgroup = line ? strstr(line, "0::/") : NULL;
-        if (!cgroup)
-                return sd_bus_error_setf(error, BUS_ERROR_EXEC_FAILED, "Pod '%s' is not in a unified cgroup.", p->config.name);
-        cgroup = strdup(cgroup + 3);
-        if (!cgroup)
-                return -ENOMEM;
-        cgroup[strcspn(cgroup, "\n")] = 0;
-        if (!strstr(cgroup, p->unit))
                 return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING, "The init of pod '%s' is gone.", p->config.name);
-        if (asprintf(&procs, "/sys/fs/cgroup%s/cgroup.procs", cgroup) < 0)
-                return -ENOMEM;
 
         sender = sd_bus_message_get_sender(call);
         if (!sender)
