@@ -72,7 +72,9 @@ assert_ne "$(status_field CapEff <<<"$ctl")" "$(status_field CapEff <<<"$inside"
 # The pod's view: its processes, its hostname, its root.
 assert_eq "$("$PODCTL" exec p hostname)" p "hostname"
 assert_match "$("$PODCTL" exec p ps -o pid,args)" '^ *2 sh -c trap' "the pod's app as seen by exec"
-assert_eq "$("$PODCTL" exec p sh -c 'readlink /proc/1/root; ls /proc/1/root/bin/busybox')" "$(printf '/\n/proc/1/root/bin/busybox')" "root"
+# The pod's root, not the host's; and the init, non-dumpable, is no way out.
+assert_eq "$("$PODCTL" exec p sh -c 'test -x /bin/busybox && test ! -e /usr/libexec/podctl && echo pod-root')" pod-root "root"
+assert_eq "$("$PODCTL" exec p sh -c 'ls /proc/1/root/ 2>/dev/null || echo denied')" denied "/proc/1/root of the pod's init"
 assert_eq "$("$PODCTL" exec -e FOO=bar -w /tmp p sh -c 'echo $FOO $PWD $container')" "bar /tmp podctl" "env and workdir"
 
 # Exit statuses and errors pass through.
