@@ -3,6 +3,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "ctl-exec.h"
 #include "ctl-image.h"
 #include "ctl-pod.h"
 #include "ctl-trust.h"
@@ -29,6 +30,8 @@ void help(void) {
                "  kill NAME...                Send a signal to pods' processes\n"
                "  rm NAME...                  Remove pods\n"
                "  wait NAME...                Wait until pods ended, print how\n"
+               "  exec NAME CMD...            Run a command in a running pod (-t: on a terminal)\n"
+               "  shell NAME [CMD...]         Open a shell (or CMD) on a terminal in a running pod\n"
                "\n"
                "Image Commands:\n"
                "  image import SOURCE [NAME]  Import a tar archive or a directory tree\n"
@@ -81,6 +84,12 @@ void help(void) {
                "Import Options:\n"
                "     --format=FORMAT          SOURCE is a 'tar' file or a 'directory'\n"
                "\n"
+               "Exec and Shell Options:\n"
+               "  -t --tty                    Run the command on a new terminal of the pod (exec)\n"
+               "  -e --env=KEY=VALUE          Set an environment variable (repeatable)\n"
+               "  -w --workdir=DIR            Working directory of the command in the pod\n"
+               "     --app=APP                In a pod of several apps: the app to run in\n"
+               "\n"
                "Trust Add Options:\n"
                "     --name=NAME              Name the key (default: its key ID)\n"
                "\n"
@@ -99,6 +108,8 @@ static const Verb verbs[] = {
         { "rm",     verb_rm     },
         { "remove", verb_rm     },
         { "wait",   verb_wait   },
+        { "exec",   verb_exec   },
+        { "shell",  verb_shell  },
         { "image",  verb_image  },
         { "trust",  verb_trust  },
 };

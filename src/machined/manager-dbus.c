@@ -787,6 +787,10 @@ static int method_remove_pod(sd_bus_message *message, void *userdata, sd_bus_err
         return redirect_pod_method(message, userdata, error, bus_pod_method_remove);
 }
 
+static int method_exec_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return redirect_pod_method(message, userdata, error, bus_pod_method_exec);
+}
+
 static int method_wait_pod(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         return redirect_pod_method(message, userdata, error, bus_pod_method_wait);
 }
@@ -1019,6 +1023,10 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("StopPod", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_stop_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("KillPod", SD_BUS_ARGS("s", name, "s", whom, "i", signal), SD_BUS_NO_RESULT, method_kill_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemovePod", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT, method_remove_pod, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ExecPod",
+                                SD_BUS_ARGS("s", name, "as", command, "as", environment, "ah", stdio, "a{sv}", options),
+                                SD_BUS_RESULT("ah", pty, "u", pid),
+                                method_exec_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("WaitPod", SD_BUS_ARGS("s", name), SD_BUS_RESULT("s", code, "i", status, "s", message), method_wait_pod, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("s", name, "h", fd, "a{sv}", options), SD_BUS_RESULT("o", path), method_import_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PruneImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_prune_images, SD_BUS_VTABLE_UNPRIVILEGED),

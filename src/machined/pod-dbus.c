@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stddef.h>
@@ -10,10 +11,12 @@
 #include "bus-errors.h"
 #include "bus-polkit.h"
 #include "bus-util.h"
+#include "caps.h"
 #include "log.h"
 #include "manager.h"
 #include "paths.h"
 #include "pod-dbus.h"
+#include "pod-env.h"
 #include "strv.h"
 #include "user-slice.h"
 
@@ -90,17 +93,11 @@ static int property_get_capabilities(sd_bus *bus, const char *path, const char *
 /* The pod's PID 1, as systemd-machined knows it while the pod runs. */
 static int property_get_leader(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Pod *p = userdata;
-        _cleanup_free_ char *machine = NULL;
-        uint32_t leader = 0;
+        pid_t leader = 0;
 
-        if (p->state == POD_RUNNING &&
-            sd_bus_path_encode("/org/freedesktop/machine1/machine", p->config.name, &machine) >= 0 &&
-            sd_bus_get_property_trivial(bus, "org.freedesktop.machine1", machine, "org.freedesktop.machine1.Machine",
-                                        "Leader", NULL, 'u', &leader) < 0)
+        if (pod_get_leader(userdata, &leader) < 0)
                 leader = 0;
-
-        return sd_bus_message_append(reply, "u", leader);
+        return sd_bus_message_append(reply, "u", (uint32_t) leader);
 }
 
 /* Image, Command, Environment and WorkingDirectory are the first app's. */
@@ -218,9 +215,8 @@ static int pod_authorize(sd_bus_message *m, Pod *p, const char *verb, sd_bus_err
                                             p->config.owner_uid, &p->manager->polkit, NULL, error);
 }
 
-int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Pod *p = userdata;
-        int fds[3], *stdio = NULL;
+/* An "ah" of stdin, stdout and stderr, or of none: returns how many (the message keeps them). */
+static int read_stdio_fds(sd_bus_message *m, int fds[3], sd_bus_error *error) {
         size_t n = 0;
         int r;
 
@@ -235,7 +231,21 @@ int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (n != 0 && n != 3)
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
                                          "Expected no file descriptors or three (stdin, stdout, stderr), got %zu.", n);
-        if (n == 3)
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return (int) n;
+}
+
+int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        int fds[3], *stdio = NULL;
+        int r;
+
+        r = read_stdio_fds(m, fds, error);
+        if (r < 0)
+                return r;
+        if (r == 3)
                 stdio = fds;
 
         r = pod_authorize(m, p, "start-pod", error);
@@ -328,6 +338,125 @@ int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error
         return sd_bus_reply_method_return(m, NULL);
 }
 
+/* Bounds on what one Exec call may ask for. */
+#define EXEC_ARGS_MAX 4096
+#define EXEC_ARG_LEN_MAX (128 * 1024)
+
+typedef struct ExecOptions {
+        Pod *pod;
+        const char *working_directory;
+        const PodApp *app;
+} ExecOptions;
+
+static int read_exec_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        ExecOptions *o = userdata;
+        const char *v;
+        int r;
+
+        if (!streq(key, "WorkingDirectory") && !streq(key, "App"))
+                return 0;
+        r = sd_bus_message_read(m, "v", "s", &v);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option %s must be a string.", key);
+
+        if (streq(key, "WorkingDirectory")) {
+                if (v[0] != '/' || strlen(v) >= PATH_MAX)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Working directory '%.80s' is not an absolute path.", v);
+                o->working_directory = v;
+                return 1;
+        }
+
+        for (size_t i = 0; i < o->pod->config.n_apps; i++)
+                if (streq(o->pod->config.apps[i].name, v)) {
+                        o->app = o->pod->config.apps + i;
+                        return 1;
+                }
+        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Pod '%s' has no app '%.80s'.", o->pod->config.name, v);
+}
+
+/* Exec(command, environment, stdio, options) -> (pty, pid): the command runs in the pod as
+ * its root, confined exactly as the pod is; on the caller's stdin, stdout and stderr, or,
+ * without them, on a new pseudo-terminal of the pod whose master the caller gets. The
+ * caller alone is sent ExecExited when it ends. */
+int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **command = NULL, **environment = NULL, **combined = NULL, **env = NULL;
+        Pod *p = userdata;
+        ExecOptions o = { .pod = p, .app = p->config.apps };
+        PodExecRequest req = { .stdio = { -EBADF, -EBADF, -EBADF } };
+        uint64_t bounding;
+        size_t n = 0;
+        int fds[3], r;
+
+        r = bus_read_strv_bounded(m, EXEC_ARGS_MAX, EXEC_ARG_LEN_MAX, &command, error);
+        if (r < 0)
+                return r;
+        if (strv_isempty(command) || !command[0][0])
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Exec needs a command.");
+        r = bus_read_strv_bounded(m, EXEC_ARGS_MAX, EXEC_ARG_LEN_MAX, &environment, error);
+        if (r < 0)
+                return r;
+        for (char **e = environment; e && *e; e++)
+                if (!env_assignment_is_valid(*e))
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid environment assignment '%.80s'.", *e);
+
+        r = read_stdio_fds(m, fds, error);
+        if (r < 0)
+                return r;
+        n = (size_t) r;
+
+        r = bus_read_options(m, "exec", read_exec_option, &o, error);
+        if (r < 0)
+                return r;
+
+        r = pod_authorize(m, p, "exec-pod", error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
+
+        r = pod_get_leader(p, &req.leader);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING, "Pod '%s' is not running.", p->config.name);
+
+        if (p->config.n_apps > 1) {
+                r = pod_exec_find_app(req.leader, o.app->name, &req.app);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING,
+                                                 "App '%s' of pod '%s' is not running.", o.app->name, p->config.name);
+        }
+
+        /* Never more than the init kept, whatever the configuration says. */
+        r = pod_exec_read_bounding_set(req.leader, &bounding);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to read the capabilities of pod '%s': %m", p->config.name);
+        req.capabilities = caps_retained(&p->config) & bounding;
+
+        /* The app's environment, then the caller's on top. */
+        for (char **e = o.app->environment; e && *e; e++)
+                if (strv_extend(&combined, *e) < 0)
+                        return -ENOMEM;
+        for (char **e = environment; e && *e; e++)
+                if (strv_extend(&combined, *e) < 0)
+                        return -ENOMEM;
+        r = pod_env_build(combined, p->config.name, NULL, &env);
+        if (r < 0)
+                return r;
+
+        req.command = command;
+        req.environment = env;
+        req.working_directory = o.working_directory ?: o.app->working_directory;
+        if (n == 3)
+                for (size_t i = 0; i < 3; i++)
+                        req.stdio[i] = fds[i];
+
+        r = pod_exec_start(p, m, &req, error);
+        if (r < 0)
+                return r;
+        return 1; /* answered once the command runs */
+}
+
 int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Pod *p = userdata;
         int r;
@@ -378,6 +507,11 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_METHOD("Stop", NULL, NULL, bus_pod_method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("s", whom, "i", signal), SD_BUS_NO_RESULT, bus_pod_method_kill, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, bus_pod_method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Exec",
+                                SD_BUS_ARGS("as", command, "as", environment, "ah", stdio, "a{sv}", options),
+                                SD_BUS_RESULT("ah", pty, "u", pid),
+                                bus_pod_method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("ExecExited", SD_BUS_ARGS("u", pid, "s", code, "i", status), 0),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", code, "i", status, "s", message), bus_pod_method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

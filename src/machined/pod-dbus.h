@@ -16,6 +16,7 @@ int bus_pod_method_start(sd_bus_message *m, void *userdata, sd_bus_error *error)
 int bus_pod_method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
 /* Answers a WaitPod call: (code, status, message) of the last run. */

@@ -99,6 +99,8 @@ Pod *pod_free(Pod *p) {
                 free(j->path);
                 free(j);
         }
+        while (p->execs)
+                pod_exec_free(p->execs);
         while (p->waiters) {
                 PodWaiter *w = p->waiters;
                 p->waiters = w->next;
@@ -335,7 +337,27 @@ bool pod_is_active(Pod *p) {
 }
 
 bool pod_is_busy(Pod *p) {
-        return p->jobs || p->waiters || p->stdio[0] >= 0;
+        return p->jobs || p->waiters || p->stdio[0] >= 0 || p->execs;
+}
+
+int pod_get_leader(Pod *p, pid_t *ret) {
+        _cleanup_free_ char *machine = NULL;
+        uint32_t leader = 0;
+        int r;
+
+        if (p->state != POD_RUNNING)
+                return -ESRCH;
+        r = sd_bus_path_encode("/org/freedesktop/machine1/machine", p->config.name, &machine);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_trivial(p->manager->bus, "org.freedesktop.machine1", machine,
+                                        "org.freedesktop.machine1.Machine", "Leader", NULL, 'u', &leader);
+        if (r < 0)
+                return r;
+        if (leader == 0)
+                return -ESRCH;
+        *ret = (pid_t) leader;
+        return 0;
 }
 
 static void pod_emit_state(Pod *p) {

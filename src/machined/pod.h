@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "pod-config.h"
+#include "pod-exec.h"
 
 typedef struct Manager Manager;
 
@@ -64,6 +65,9 @@ typedef struct Pod {
         bool attached;     /* this run was started with the caller's stdio */
         char *deferred_active_state; /* reported while our start job ran */
 
+        PodExec *execs;    /* commands run in the pod through Exec */
+        size_t n_execs;
+
         struct Pod *next;
 } Pod;
 
@@ -89,3 +93,6 @@ void pod_set_active_state(Pod *p, const char *active_state);
 void pod_job_removed(Manager *m, const char *job_path, const char *result);
 
 bool pod_is_busy(Pod *p);
+
+/* The pod's init as systemd-machined registered it: -ESRCH if the pod is not running. */
+int pod_get_leader(Pod *p, pid_t *ret);

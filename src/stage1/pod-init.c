@@ -22,6 +22,7 @@
 #include "pod-init.h"
 #include "seccomp-load.h"
 #include "stage1-protocol.h"
+#include "process-util.h"
 #include "strv.h"
 
 extern char **environ;
@@ -41,36 +42,6 @@ static int close_other_fds(int keep) {
         if (keep > 3 && close_range(3, (unsigned) keep - 1, 0) < 0)
                 return -errno;
         return RET_NERRNO(close_range((unsigned) keep + 1, ~0U, 0));
-}
-
-static int reset_signals(void) {
-        struct sigaction sa = { .sa_handler = SIG_DFL };
-        sigset_t ss;
-
-        for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        /* Fails for the signals glibc reserves; they are not ours to reset. */
-                        (void) sigaction(sig, &sa, NULL);
-
-        sigemptyset(&ss);
-        return RET_NERRNO(sigprocmask(SIG_SETMASK, &ss, NULL));
-}
-
-static int move_fds_to_stdio(int *fds, size_t n) {
-        /* First above 2, so that no dup2() overwrites a descriptor still to be moved. */
-        for (size_t i = 0; i < n; i++)
-                if (fds[i] < 3) {
-                        int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-                        if (fd < 0)
-                                return -errno;
-                        fds[i] = fd;
-                }
-
-        /* dup2() clears O_CLOEXEC on the copy; the originals go away at exec. */
-        for (size_t i = 0; i < n; i++)
-                if (dup2(fds[i], (int) i) < 0)
-                        return -errno;
-        return 0;
 }
 
 static int init_confine(const PodInit *p, Stage1Message *failure);

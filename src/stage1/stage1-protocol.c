@@ -74,6 +74,7 @@ int stage1_message_unpack(const void *buf, size_t size, Stage1Message *ret) {
         if (m.type != STAGE1_MESSAGE_EXITED && m.app != 0)
                 return -EBADMSG;
         if (m.type == STAGE1_MESSAGE_MAPPED ? (unsigned) m.status >= (1U << POD_APPS_MAX) :
+            m.type == STAGE1_MESSAGE_STARTED ? m.status < 0 :
             m.type != STAGE1_MESSAGE_EXITED && m.status != 0)
                 return -EBADMSG;
         if (m.app >= POD_APPS_MAX)

@@ -14,7 +14,8 @@
 typedef enum Stage1MessageType {
         STAGE1_MESSAGE_READY,   /* init → outer: the pod's mounts are set up */
         STAGE1_MESSAGE_GO,      /* outer → init: registered, start the apps; carries 0 or 3 stdio fds */
-        STAGE1_MESSAGE_STARTED, /* init → outer: every app was executed */
+        STAGE1_MESSAGE_STARTED, /* init → outer: every app was executed; from podmachined's
+                                 * exec helper: status is the PID of the executed command */
         STAGE1_MESSAGE_FAILED,  /* init → outer: setup or exec failed; error and text say why */
         STAGE1_MESSAGE_EXITED,  /* init → outer: app number `app` ended; status is its wait status */
         STAGE1_MESSAGE_MAPPED,  /* outer → init: the user namespace's maps are written; carries,
@@ -31,7 +32,7 @@ typedef enum Stage1MessageType {
 typedef struct Stage1Message {
         Stage1MessageType type;
         int error;  /* positive errno, FAILED only */
-        int status; /* wait status, EXITED; a mask of apps, MAPPED */
+        int status; /* wait status, EXITED; a mask of apps, MAPPED; a PID (or 0), STARTED */
         unsigned app; /* index of the app in the pod's configuration, EXITED only */
         char text[STAGE1_TEXT_MAX];
 } Stage1Message;

@@ -105,7 +105,13 @@ TEST(unpack_invalid) {
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
         n = packet(buf, STAGE1_MESSAGE_READY, 2, 0, "", 0);
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
-        n = packet(buf, STAGE1_MESSAGE_STARTED, 0, 1, "", 0);
+        n = packet(buf, STAGE1_MESSAGE_READY, 0, 1, "", 0);
+        ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
+        /* STARTED may carry the PID of what podmachined executed, not a negative one. */
+        n = packet(buf, STAGE1_MESSAGE_STARTED, 0, 1234, "", 0);
+        ASSERT_OK(stage1_message_unpack(buf, n, &m));
+        ASSERT_EQ(m.status, 1234);
+        n = packet(buf, STAGE1_MESSAGE_STARTED, 0, (uint32_t) -1, "", 0);
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
         /* Only EXITED names an app, and only one the pod can have. */
         n = packet_app(buf, STAGE1_MESSAGE_STARTED, 0, 0, 1, "", 0);

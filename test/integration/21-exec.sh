@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# podctl exec and shell: the command runs inside the running pod with exactly the pod's
+# confinement — its user namespace and UID range, capability sets, no_new_privs, seccomp
+# filter, cgroup, PID namespace, hostname and root — as the host's /proc shows it. A
+# process put into the same pod by plain nsenter is the positive control: it shows what
+# an unconfined exec would, so the comparison can tell the difference. The owner may
+# exec into a pod, another user may not, root may.
+set -eux
+. "$(dirname "$0")/lib.sh"
+
+for u in alice bob; do
+        id "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$u"
+done
+as_active() { # USER CMD...: in an active login session on seat0, as 20-polkit does
+        local user=$1
+        shift
+        systemd-run --wait --pipe --quiet -p PAMName=login -E XDG_SEAT=seat0 -E XDG_SESSION_CLASS=user \
+                -E XDG_SESSION_TYPE=tty --uid="$user" -- "$@"
+}
+
+status_field() { # FIELD: from /proc/.../status text on stdin
+        awk -v f="$1:" '$1 == f { $1 = ""; sub(/^[ \t]+/, ""); print; exit }'
+}
+
+import_busybox
+"$PODCTL" run -d --name p busybox "${SLEEPER[@]}"
+wait_until 60 pod_in_state p running
+leader=$(pod_field p leader)
+[ "$leader" -gt 0 ] || leader=$(busctl get-property io.podctl.pod1 /io/podctl/pod1/pod/p io.podctl.pod1.Pod Leader | awk '{print $2}')
+[ "$leader" -gt 0 ] || fail "pod p has no leader"
+pod_status=$(cat "/proc/$leader/status")
+
+# Inside: root of the pod, the pod's capabilities, no_new_privs, a filter.
+inside=$("$PODCTL" exec p cat /proc/self/status)
+assert_eq "$(status_field Uid <<<"$inside")" "0 0 0 0" "Uid inside"
+for f in CapBnd CapPrm CapEff; do
+        assert_eq "$(status_field "$f" <<<"$inside")" "$(status_field "$f" <<<"$pod_status")" "$f of exec vs the pod's init"
+done
+assert_eq "$(status_field NoNewPrivs <<<"$inside")" 1 "NoNewPrivs inside"
+assert_eq "$(status_field Seccomp <<<"$inside")" 2 "Seccomp inside"
+# The pod's filter, and what podmachined's own unit hardening adds (ProtectClock= and
+# the like: refusals the pod's capabilities imply anyway), never fewer.
+[ "$(status_field Seccomp_filters <<<"$inside")" -ge "$(status_field Seccomp_filters <<<"$pod_status")" ] ||
+        fail "fewer seccomp filters in exec than in the pod's init"
+
+# From the host: a long-running exec'd process, found by its marker.
+"$PODCTL" exec p sh -c 'exec sleep 1234' &
+exec_client=$!
+wait_until 30 pgrep -f '^sleep 1234$'
+pid=$(pgrep -f '^sleep 1234$')
+assert_eq "$(cat "/proc/$pid/uid_map")" "$(cat "/proc/$leader/uid_map")" "uid_map of the exec'd process"
+assert_ne "$(awk '{print $2}' "/proc/$pid/uid_map")" 0 "the exec'd process's UID range"
+assert_eq "$(stat -c %u "/proc/$pid")" "$(stat -c %u "/proc/$leader")" "host UID of the exec'd process"
+host_status=$(cat "/proc/$pid/status")
+for f in CapBnd CapPrm CapEff NoNewPrivs Seccomp; do
+        assert_eq "$(status_field "$f" <<<"$host_status")" "$(status_field "$f" <<<"$pod_status")" "$f from the host"
+done
+for ns in user mnt pid uts ipc net cgroup; do
+        assert_eq "$(readlink "/proc/$pid/ns/$ns")" "$(readlink "/proc/$leader/ns/$ns")" "$ns namespace"
+done
+assert_eq "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" "$(sed -n 's/^0:://p' "/proc/$leader/cgroup")" "cgroup"
+assert_match "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" 'pod@p\.service' "cgroup"
+kill "$pid"
+wait "$exec_client" || true
+
+# The positive control: nsenter into the same namespaces keeps root's full set and no filter.
+ctl=$(nsenter -t "$leader" -a cat /proc/self/status)
+assert_eq "$(status_field Seccomp <<<"$ctl")" 0 "Seccomp of nsenter (control)"
+assert_ne "$(status_field CapEff <<<"$ctl")" "$(status_field CapEff <<<"$inside")" "CapEff of nsenter (control)"
+
+# The pod's view: its processes, its hostname, its root.
+assert_eq "$("$PODCTL" exec p hostname)" p "hostname"
+assert_match "$("$PODCTL" exec p ps -o pid,args)" '^ *2 sh -c trap' "the pod's app as seen by exec"
+# The pod's root, not the host's; and the init, non-dumpable, is no way out.
+assert_eq "$("$PODCTL" exec p sh -c 'test -x /bin/busybox && test ! -e /usr/libexec/podctl && echo pod-root')" pod-root "root"
+assert_eq "$("$PODCTL" exec p sh -c 'ls /proc/1/root/ 2>/dev/null || echo denied')" denied "/proc/1/root of the pod's init"
+assert_eq "$("$PODCTL" exec -e FOO=bar -w /tmp p sh -c 'echo $FOO $PWD $container')" "bar /tmp podctl" "env and workdir"
+
+# Exit statuses and errors pass through.
+assert_eq "$("$PODCTL" exec p sh -c 'echo out; exit 7' || echo "status $?")" "$(printf 'out\nstatus 7')" "exit status"
+assert_eq "$("$PODCTL" exec p sh -c 'kill -TERM $$' || echo "status $?")" "status 143" "killed by a signal"
+expect_fail --status=127 'No such file|ENOENT|not found' "$PODCTL" exec p /no/such/command
+expect_fail 'NoSuchPod|does not exist' "$PODCTL" exec nope true
+"$PODCTL" create --name stopped busybox true
+expect_fail 'not running' "$PODCTL" exec stopped true
+echo in | "$PODCTL" exec p cat >"$T/stdin-out"
+assert_eq "$(cat "$T/stdin-out")" in "stdin"
+
+# shell: a terminal of the pod's own devpts.
+if command -v script >/dev/null; then
+        out=$(script -qec "$PODCTL shell p sh -c 'tty; echo \$TERM; exit 3'" /dev/null </dev/null | tr -d '\r') || st=$?
+        assert_eq "${st:-0}" 3 "shell exit status"
+        assert_match "$out" '^/dev/pts/[0-9]+$' "the shell's terminal"
+        out=$(printf 'echo hi-$((6*7))\nexit\n' | script -qec "$PODCTL shell p" /dev/null | tr -d '\r')
+        assert_match "$out" 'hi-42' "interactive shell"
+fi
+
+# Owner, other users, root.
+make_busybox_tar "$T/signed.tar"
+minisign -G -W -p "$T/release.pub" -s "$T/release.key" >/dev/null
+"$PODCTL" trust add --name=release "$T/release.pub"
+minisign -S -s "$T/release.key" -m "$T/signed.tar" >/dev/null
+"$PODCTL" image import "$T/signed.tar" signed
+chmod 0755 "$T"
+as_active alice "$PODCTL" --no-ask-password run -d --name alices signed "${SLEEPER[@]}"
+wait_until 60 pod_in_state alices running
+assert_eq "$(as_active alice "$PODCTL" --no-ask-password exec alices id -u)" 0 "alice's exec"
+expect_fail 'Permission denied|NotPermitted|manage-pods' as_active bob "$PODCTL" --no-ask-password exec alices id -u
+assert_eq "$("$PODCTL" exec alices id -u)" 0 "root's exec into alice's pod"
+
+"$PODCTL" rm -f p alices stopped
