@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-event.h>
 
@@ -1555,4 +1556,139 @@ int verb_wait(int argc, char *argv[]) {
 
         r = for_each_name(argc, argv, &pod_names_syntax, &status, wait_one);
         return r < 0 ? r : status;
+}
+
+/* "logs" */
+
+typedef struct LogsArgs {
+        uint64_t lines; /* 0: all */
+        bool follow;
+} LogsArgs;
+
+static int parse_logs_option(int c, const char *arg, void *userdata) {
+        LogsArgs *a = userdata;
+        int r;
+
+        switch (c) {
+        case 'f':
+                a->follow = true;
+                return 1;
+        case 'n':
+                r = parse_uint64_range(arg, 1, UINT64_MAX, &a->lines);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid number of lines '%s', expected a positive integer.", arg);
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* Copies fd to stdout until its end, or until SIGINT/SIGTERM, which end a follow cleanly. */
+static int copy_logs(int fd) {
+        _cleanup_close_ int sfd = -EBADF;
+        sigset_t mask;
+        char buf[64 * 1024];
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        if (sfd < 0)
+                return log_error_errno(errno, "Failed to watch signals: %m");
+
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = fd, .events = POLLIN },
+                        { .fd = sfd, .events = POLLIN },
+                };
+                ssize_t n;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(errno, "Failed to wait for the logs: %m");
+                }
+                if (p[1].revents & POLLIN)
+                        return 0;
+                n = read(fd, buf, sizeof buf);
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return log_error_errno(errno, "Failed to read the logs: %m");
+                }
+                if (n == 0)
+                        return 0;
+                if (fwrite(buf, 1, (size_t) n, stdout) != (size_t) n || fflush(stdout) != 0)
+                        return log_error_errno(errno, "Failed to write the logs: %m");
+        }
+}
+
+int verb_logs(int argc, char *argv[]) {
+        static const struct option options[] = {
+                COMMON_LONG_OPTIONS,
+                { "follow", no_argument,       NULL, 'f' },
+                { "lines",  required_argument, NULL, 'n' },
+                {}
+        };
+        static const VerbSyntax syntax = {
+                .short_options = ":" COMMON_SHORT_OPTIONS "fn:",
+                .options = options,
+                .parse_option = parse_logs_option,
+                .min_args = 1,
+                .max_args = 1,
+                .what = "a pod name",
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *call = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        LogsArgs a = {};
+        const char *name, *p;
+        int i, r;
+
+        r = parse_verb_syntax(argc, argv, &syntax, &a, &i);
+        if (r <= 0)
+                return r;
+        name = argv[i];
+
+        r = bus_connect(&bus);
+        if (r < 0)
+                return r;
+
+        r = bus_call_manager(bus, "GetPod", BUS_TIMEOUT_DEFAULT, &error, &reply, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &p);
+        if (r >= 0) {
+                path = strdup(p);
+                if (!path)
+                        return log_oom();
+                reply = sd_bus_message_unref(reply);
+
+                r = sd_bus_message_new_method_call(bus, &call, PODCTL_BUS_NAME, path, PODCTL_POD_INTERFACE, "GetLogs");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "tba{sv}", a.lines, (int) a.follow, 0);
+                if (r >= 0)
+                        r = sd_bus_call(bus, call, 0, &error, &reply);
+        }
+        if (r >= 0) {
+                int received;
+
+                r = sd_bus_message_read(reply, "h", &received);
+                if (r >= 0) {
+                        fd = fcntl(received, F_DUPFD_CLOEXEC, 3);
+                        if (fd < 0)
+                                r = -errno;
+                }
+        }
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to get logs of pod '%s'", name);
+
+        /* The stream needs no more of the bus. */
+        reply = sd_bus_message_unref(reply);
+        bus = sd_bus_flush_close_unref(bus);
+
+        return copy_logs(fd);
 }

@@ -29,6 +29,7 @@ void help(void) {
                "  kill NAME...                Send a signal to pods' processes\n"
                "  rm NAME...                  Remove pods\n"
                "  wait NAME...                Wait until pods ended, print how\n"
+               "  logs NAME                   Show the journal of a pod\n"
                "\n"
                "Image Commands:\n"
                "  image import SOURCE [NAME]  Import a tar archive or a directory tree\n"
@@ -74,6 +75,10 @@ void help(void) {
                "  -s --signal=SIGNAL          Which signal to send (default: TERM)\n"
                "     --kill-whom=WHOM         Whom to send it to: all or leader (default: all)\n"
                "\n"
+               "Logs Options:\n"
+               "  -f --follow                 Keep showing new entries until interrupted\n"
+               "  -n --lines=N                Show only the last N entries\n"
+               "\n"
                "Remove Options:\n"
                "  -f --force                  rm: stop a running pod first;\n"
                "                              image rm: remove an image pods still use\n"
@@ -99,6 +104,7 @@ static const Verb verbs[] = {
         { "rm",     verb_rm     },
         { "remove", verb_rm     },
         { "wait",   verb_wait   },
+        { "logs",   verb_logs   },
         { "image",  verb_image  },
         { "trust",  verb_trust  },
 };

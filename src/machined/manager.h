@@ -8,6 +8,7 @@
 #include "image.h"
 #include "macro.h"
 #include "pod.h"
+#include "pod-logs.h"
 
 /* Bounds on what callers can make the daemon hold. */
 #define PODS_MAX 4096
@@ -35,6 +36,10 @@ typedef struct Manager {
         /* Trees already renamed out of sight, deleted after the reply went out. */
         struct Deletion *deletions;
         sd_event_source *deletion_source;
+
+        /* Children writing pods' journals to readers, bounded by LOG_STREAMS_MAX. */
+        LogStream *log_streams;
+        size_t n_log_streams;
 
         /* Authorization checks waiting for polkit. */
         PolkitRegistry polkit;

@@ -320,6 +320,47 @@ int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error
         return sd_bus_reply_method_return(m, NULL);
 }
 
+static int read_logs_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        return 0; /* none yet: every key is refused */
+}
+
+/* GetLogs(lines, follow, options) -> (fd): a pipe the pod's journal is written into, as
+ * "journalctl -o short" shows it; the owner may read it without being in the journal's groups. */
+int bus_pod_method_get_logs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_close_ int fd = -EBADF;
+        Pod *p = userdata;
+        uint64_t lines;
+        uid_t uid = UID_INVALID;
+        int follow, r;
+
+        r = sd_bus_message_read(m, "tb", &lines, &follow);
+        if (r < 0)
+                return r;
+        r = bus_read_options(m, NULL, read_logs_option, NULL, error);
+        if (r < 0)
+                return r;
+
+        r = bus_verify_polkit_async_full(m, "io.podctl.pod1.manage-pods",
+                                         (const char *[]) { "verb", "logs-pod", "pod", p->config.name, NULL },
+                                         p->config.owner_uid, &p->manager->polkit, &uid, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
+
+        r = pod_logs_start(p, uid, lines, follow, &fd);
+        if (r == -EMFILE)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED,
+                                         "Too many log readers (at most %d); try again later.", LOG_STREAMS_MAX);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED,
+                                         "Too many log readers of this user (at most %d).", LOG_STREAMS_PER_USER_MAX);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to read the journal of pod '%s': %m", p->config.name);
+
+        return sd_bus_reply_method_return(m, "h", fd);
+}
+
 int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Pod *p = userdata;
         int r;
@@ -370,6 +411,8 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_METHOD("Stop", NULL, NULL, bus_pod_method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("s", whom, "i", signal), SD_BUS_NO_RESULT, bus_pod_method_kill, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, bus_pod_method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetLogs", SD_BUS_ARGS("t", lines, "b", follow, "a{sv}", options), SD_BUS_RESULT("h", fd),
+                                bus_pod_method_get_logs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", code, "i", status, "s", message), bus_pod_method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
