@@ -7,6 +7,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
 #include <systemd/sd-event.h>
 
 #include "bus-errors.h"
@@ -20,6 +21,9 @@
 #include "pod-config.h"
 #include "strv.h"
 #include "table.h"
+
+/* What status shows for another user's pod's command. */
+#define POD_DETAILS_HIDDEN "(hidden: not your pod)"
 
 /* Right-aligned labels of "podctl status", as machinectl status lays them out. */
 #define STATUS_LABEL_WIDTH 10
@@ -274,7 +278,15 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
         return 0;
 }
 
-static json_t *app_infos_to_json(const AppInfo *apps, size_t n) {
+/* podmachined shows what a pod runs (command, environment, working directory) only to
+ * root and the pod's owner; to others they come empty, which is not what the pod runs. */
+static bool pod_details_hidden(const PodInfo *p) {
+        uid_t uid = geteuid();
+
+        return uid != 0 && uid != p->owner_uid;
+}
+
+static json_t *app_infos_to_json(const AppInfo *apps, size_t n, bool hidden) {
         json_t *a = json_array();
 
         for (size_t i = 0; a && i < n; i++) {
@@ -283,7 +295,7 @@ static json_t *app_infos_to_json(const AppInfo *apps, size_t n) {
                 if (json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}",
                                                        "name", apps[i].name,
                                                        "image", apps[i].image,
-                                                       "command", strv_to_json(apps[i].command),
+                                                       "command", hidden ? json_null() : strv_to_json(apps[i].command),
                                                        "exit_code", json_string_or_null(apps[i].exit_code),
                                                        "exit_status", e ? json_integer(apps[i].exit_status) : json_null())) < 0) {
                         json_decref(a);
@@ -294,7 +306,7 @@ static json_t *app_infos_to_json(const AppInfo *apps, size_t n) {
 }
 
 static int pod_info_to_json(const PodInfo *p, json_t **ret) {
-        bool has_exit = !isempty(p->exit_code);
+        bool has_exit = !isempty(p->exit_code), hidden = pod_details_hidden(p);
         json_t *j;
 
         j = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b,"
@@ -308,9 +320,9 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                       "slice", json_string_or_null(p->slice),
                       "leader", (json_int_t) p->leader,
                       "created_usec", (json_int_t) p->created_usec,
-                      "command", strv_to_json(p->command),
-                      "environment", strv_to_json(p->environment),
-                      "working_directory", json_string_or_null(p->working_directory),
+                      "command", hidden ? json_null() : strv_to_json(p->command),
+                      "environment", hidden ? json_null() : strv_to_json(p->environment),
+                      "working_directory", hidden ? json_null() : json_string_or_null(p->working_directory),
                       "storage", json_string_or_null(p->storage),
                       "root_directory", json_string_or_null(p->root_directory),
                       "auto_remove", p->auto_remove,
@@ -332,7 +344,7 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
         if (json_object_set_new(j, "exit_policy", json_string_or_null(p->exit_policy)) < 0 ||
             json_object_set_new(j, "uid_mapping", json_string_or_null(p->uid_mapping)) < 0 ||
             json_object_set_new(j, "disk_max", json_limit(p->disk_max)) < 0 ||
-            json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps)) < 0) {
+            json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps, hidden)) < 0) {
                 json_decref(j);
                 return -ENOMEM;
         }
@@ -366,7 +378,8 @@ static void print_apps(const PodInfo *p) {
         print_field("Policy:", p->exit_policy);
         for (size_t i = 0; i < p->n_apps; i++) {
                 const AppInfo *a = p->apps + i;
-                _cleanup_free_ char *command = format_command(a->command), *line = NULL;
+                _cleanup_free_ char *command = pod_details_hidden(p) ? strdup(POD_DETAILS_HIDDEN) : format_command(a->command),
+                                    *line = NULL;
                 char exit[512] = "";
 
                 if (!isempty(a->exit_code)) {
@@ -415,7 +428,7 @@ static void pod_info_print(const PodInfo *p) {
         if (p->n_apps > 1)
                 print_apps(p);
         else {
-                command = format_command(p->command);
+                command = pod_details_hidden(p) ? strdup(POD_DETAILS_HIDDEN) : format_command(p->command);
                 print_field("Command:", command);
         }
         print_field("Storage:", p->storage);

@@ -105,6 +105,39 @@ assert_match "$out" 'io\.podctl\.pod1\.NotPermitted'
 # Root reads everyone's.
 assert_match "$("$PODCTL" logs alices)" ': alice-line$' "root reads alice's logs"
 
+# Status shows everyone's pods, but what another user's pod runs (command line,
+# environment, working directory: they may hold secrets) only to its owner and root.
+for who in alice root; do
+        if [ $who = root ]; then st=$("$PODCTL" status --json alices); else st=$(as_inactive alice "$PODCTL" status --json alices); fi
+        assert_match "$(jq -c .environment <<<"$st")" 'SECRET=alice-env' "environment as $who sees it"
+        assert_match "$(jq -c .command <<<"$st")" 'alice-line' "command as $who sees it"
+        assert_match "$(jq -c '.apps[0].command' <<<"$st")" 'alice-line' "app command as $who sees it"
+done
+assert_match "$(as_inactive alice "$PODCTL" status alices)" 'Command: sh -c' "alice's status"
+st=$(as_inactive bob "$PODCTL" status --json alices)
+assert_eq "$(jq -r .owner_uid <<<"$st")" "$(id -u alice)" "owner as bob sees it"
+assert_eq "$(jq -c '[.command, .environment, .working_directory, .apps[0].command]' <<<"$st")" '[null,null,null,null]' \
+        "what alices runs, as bob sees it"
+st=$(as_inactive bob "$PODCTL" status alices)
+assert_match "$st" 'Command: \(hidden' "bob's status of alices"
+assert_no_match "$st" 'alice-line|alice-env' "bob's status of alices"
+# ...and over D-Bus, whatever the client: Get, GetAll, GetManagedObjects.
+P=io.podctl.pod1.Pod
+assert_eq "$(as_inactive bob busctl get-property io.podctl.pod1 "$alices_path" $P Command)" 'as 0'
+assert_eq "$(as_inactive bob busctl get-property io.podctl.pod1 "$alices_path" $P Environment)" 'as 0'
+assert_eq "$(as_inactive bob busctl get-property io.podctl.pod1 "$alices_path" $P WorkingDirectory)" 's ""'
+assert_match "$(as_inactive bob busctl get-property io.podctl.pod1 "$alices_path" $P Apps)" '^a\(ssassi\) 1 "[^"]*" "signed" 0 '
+getall=$(as_inactive bob gdbus call --system --dest io.podctl.pod1 --object-path "$alices_path" \
+        --method org.freedesktop.DBus.Properties.GetAll $P)
+managed=$(as_inactive bob gdbus call --system --dest io.podctl.pod1 --object-path /io/podctl/pod1 \
+        --method org.freedesktop.DBus.ObjectManager.GetManagedObjects)
+for out in "$getall" "$managed"; do
+        assert_match "$out" "'OwnerUID': <uint32 $(id -u alice)>" "bob's GetAll, GetManagedObjects"
+        assert_no_match "$out" 'alice-line|alice-env' "bob's GetAll, GetManagedObjects"
+done
+assert_match "$(as_inactive alice busctl get-property io.podctl.pod1 "$alices_path" $P Environment)" 'SECRET=alice-env'
+assert_match "$(busctl get-property io.podctl.pod1 "$alices_path" $P Command)" 'alice-line'
+
 # A bound on what one user can make the daemon keep: 8 followers each.
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
