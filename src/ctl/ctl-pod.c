@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
 #include <systemd/sd-event.h>
 
 #include "bus-errors.h"
@@ -19,6 +21,9 @@
 #include "pod-config.h"
 #include "strv.h"
 #include "table.h"
+
+/* What status shows for another user's pod's command. */
+#define POD_DETAILS_HIDDEN "(hidden: not your pod)"
 
 /* Right-aligned labels of "podctl status", as machinectl status lays them out. */
 #define STATUS_LABEL_WIDTH 10
@@ -273,7 +278,15 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
         return 0;
 }
 
-static json_t *app_infos_to_json(const AppInfo *apps, size_t n) {
+/* podmachined shows what a pod runs (command, environment, working directory) only to
+ * root and the pod's owner; to others they come empty, which is not what the pod runs. */
+static bool pod_details_hidden(const PodInfo *p) {
+        uid_t uid = geteuid();
+
+        return uid != 0 && uid != p->owner_uid;
+}
+
+static json_t *app_infos_to_json(const AppInfo *apps, size_t n, bool hidden) {
         json_t *a = json_array();
 
         for (size_t i = 0; a && i < n; i++) {
@@ -282,7 +295,7 @@ static json_t *app_infos_to_json(const AppInfo *apps, size_t n) {
                 if (json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}",
                                                        "name", apps[i].name,
                                                        "image", apps[i].image,
-                                                       "command", strv_to_json(apps[i].command),
+                                                       "command", hidden ? json_null() : strv_to_json(apps[i].command),
                                                        "exit_code", json_string_or_null(apps[i].exit_code),
                                                        "exit_status", e ? json_integer(apps[i].exit_status) : json_null())) < 0) {
                         json_decref(a);
@@ -293,7 +306,7 @@ static json_t *app_infos_to_json(const AppInfo *apps, size_t n) {
 }
 
 static int pod_info_to_json(const PodInfo *p, json_t **ret) {
-        bool has_exit = !isempty(p->exit_code);
+        bool has_exit = !isempty(p->exit_code), hidden = pod_details_hidden(p);
         json_t *j;
 
         j = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b,"
@@ -307,9 +320,9 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
                       "slice", json_string_or_null(p->slice),
                       "leader", (json_int_t) p->leader,
                       "created_usec", (json_int_t) p->created_usec,
-                      "command", strv_to_json(p->command),
-                      "environment", strv_to_json(p->environment),
-                      "working_directory", json_string_or_null(p->working_directory),
+                      "command", hidden ? json_null() : strv_to_json(p->command),
+                      "environment", hidden ? json_null() : strv_to_json(p->environment),
+                      "working_directory", hidden ? json_null() : json_string_or_null(p->working_directory),
                       "storage", json_string_or_null(p->storage),
                       "root_directory", json_string_or_null(p->root_directory),
                       "auto_remove", p->auto_remove,
@@ -331,7 +344,7 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
         if (json_object_set_new(j, "exit_policy", json_string_or_null(p->exit_policy)) < 0 ||
             json_object_set_new(j, "uid_mapping", json_string_or_null(p->uid_mapping)) < 0 ||
             json_object_set_new(j, "disk_max", json_limit(p->disk_max)) < 0 ||
-            json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps)) < 0) {
+            json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps, hidden)) < 0) {
                 json_decref(j);
                 return -ENOMEM;
         }
@@ -365,7 +378,8 @@ static void print_apps(const PodInfo *p) {
         print_field("Policy:", p->exit_policy);
         for (size_t i = 0; i < p->n_apps; i++) {
                 const AppInfo *a = p->apps + i;
-                _cleanup_free_ char *command = format_command(a->command), *line = NULL;
+                _cleanup_free_ char *command = pod_details_hidden(p) ? strdup(POD_DETAILS_HIDDEN) : format_command(a->command),
+                                    *line = NULL;
                 char exit[512] = "";
 
                 if (!isempty(a->exit_code)) {
@@ -414,7 +428,7 @@ static void pod_info_print(const PodInfo *p) {
         if (p->n_apps > 1)
                 print_apps(p);
         else {
-                command = format_command(p->command);
+                command = pod_details_hidden(p) ? strdup(POD_DETAILS_HIDDEN) : format_command(p->command);
                 print_field("Command:", command);
         }
         print_field("Storage:", p->storage);
@@ -1555,4 +1569,139 @@ int verb_wait(int argc, char *argv[]) {
 
         r = for_each_name(argc, argv, &pod_names_syntax, &status, wait_one);
         return r < 0 ? r : status;
+}
+
+/* "logs" */
+
+typedef struct LogsArgs {
+        uint64_t lines; /* 0: all */
+        bool follow;
+} LogsArgs;
+
+static int parse_logs_option(int c, const char *arg, void *userdata) {
+        LogsArgs *a = userdata;
+        int r;
+
+        switch (c) {
+        case 'f':
+                a->follow = true;
+                return 1;
+        case 'n':
+                r = parse_uint64_range(arg, 1, UINT64_MAX, &a->lines);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid number of lines '%s', expected a positive integer.", arg);
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* Copies fd to stdout until its end, or until SIGINT/SIGTERM, which end a follow cleanly. */
+static int copy_logs(int fd) {
+        _cleanup_close_ int sfd = -EBADF;
+        sigset_t mask;
+        char buf[64 * 1024];
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        if (sfd < 0)
+                return log_error_errno(errno, "Failed to watch signals: %m");
+
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = fd, .events = POLLIN },
+                        { .fd = sfd, .events = POLLIN },
+                };
+                ssize_t n;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(errno, "Failed to wait for the logs: %m");
+                }
+                if (p[1].revents & POLLIN)
+                        return 0;
+                n = read(fd, buf, sizeof buf);
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return log_error_errno(errno, "Failed to read the logs: %m");
+                }
+                if (n == 0)
+                        return 0;
+                if (fwrite(buf, 1, (size_t) n, stdout) != (size_t) n || fflush(stdout) != 0)
+                        return log_error_errno(errno, "Failed to write the logs: %m");
+        }
+}
+
+int verb_logs(int argc, char *argv[]) {
+        static const struct option options[] = {
+                COMMON_LONG_OPTIONS,
+                { "follow", no_argument,       NULL, 'f' },
+                { "lines",  required_argument, NULL, 'n' },
+                {}
+        };
+        static const VerbSyntax syntax = {
+                .short_options = ":" COMMON_SHORT_OPTIONS "fn:",
+                .options = options,
+                .parse_option = parse_logs_option,
+                .min_args = 1,
+                .max_args = 1,
+                .what = "a pod name",
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *call = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        LogsArgs a = {};
+        const char *name, *p;
+        int i, r;
+
+        r = parse_verb_syntax(argc, argv, &syntax, &a, &i);
+        if (r <= 0)
+                return r;
+        name = argv[i];
+
+        r = bus_connect(&bus);
+        if (r < 0)
+                return r;
+
+        r = bus_call_manager(bus, "GetPod", BUS_TIMEOUT_DEFAULT, &error, &reply, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &p);
+        if (r >= 0) {
+                path = strdup(p);
+                if (!path)
+                        return log_oom();
+                reply = sd_bus_message_unref(reply);
+
+                r = sd_bus_message_new_method_call(bus, &call, PODCTL_BUS_NAME, path, PODCTL_POD_INTERFACE, "GetLogs");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "tba{sv}", a.lines, (int) a.follow, 0);
+                if (r >= 0)
+                        r = sd_bus_call(bus, call, 0, &error, &reply);
+        }
+        if (r >= 0) {
+                int received;
+
+                r = sd_bus_message_read(reply, "h", &received);
+                if (r >= 0) {
+                        fd = fcntl(received, F_DUPFD_CLOEXEC, 3);
+                        if (fd < 0)
+                                r = -errno;
+                }
+        }
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to get logs of pod '%s'", name);
+
+        /* The stream needs no more of the bus. */
+        reply = sd_bus_message_unref(reply);
+        bus = sd_bus_flush_close_unref(bus);
+
+        return copy_logs(fd);
 }

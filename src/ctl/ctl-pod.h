@@ -11,3 +11,4 @@ int verb_stop(int argc, char *argv[]);
 int verb_kill(int argc, char *argv[]);
 int verb_rm(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
+int verb_logs(int argc, char *argv[]);

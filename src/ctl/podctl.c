@@ -32,6 +32,7 @@ void help(void) {
                "  wait NAME...                Wait until pods ended, print how\n"
                "  exec NAME CMD...            Run a command in a running pod (-t: on a terminal)\n"
                "  shell NAME [CMD...]         Open a shell (or CMD) on a terminal in a running pod\n"
+               "  logs NAME                   Show the journal of a pod\n"
                "\n"
                "Image Commands:\n"
                "  image import SOURCE [NAME]  Import a tar archive or a directory tree\n"
@@ -77,6 +78,10 @@ void help(void) {
                "  -s --signal=SIGNAL          Which signal to send (default: TERM)\n"
                "     --kill-whom=WHOM         Whom to send it to: all or leader (default: all)\n"
                "\n"
+               "Logs Options:\n"
+               "  -f --follow                 Keep showing new entries until interrupted\n"
+               "  -n --lines=N                Show only the last N entries\n"
+               "\n"
                "Remove Options:\n"
                "  -f --force                  rm: stop a running pod first;\n"
                "                              image rm: remove an image pods still use\n"
@@ -110,6 +115,7 @@ static const Verb verbs[] = {
         { "wait",   verb_wait   },
         { "exec",   verb_exec   },
         { "shell",  verb_shell  },
+        { "logs",   verb_logs   },
         { "image",  verb_image  },
         { "trust",  verb_trust  },
 };

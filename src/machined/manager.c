@@ -114,6 +114,9 @@ Manager *manager_free(Manager *m) {
                 pod_free(m->pods);
         while (m->images)
                 image_free(m->images);
+        /* The children die with us (PR_SET_PDEATHSIG): their readers see the end of the stream. */
+        while (m->log_streams)
+                log_stream_free(m->log_streams);
 
         /* Left for the start-up sweep of the next instance. */
         while (m->deletions) {
@@ -262,7 +265,8 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
 }
 
 static bool manager_is_busy(Manager *m) {
-        if (m->deletions || polkit_registry_busy(&m->polkit))
+        /* A reader following a pod's journal keeps us, as an import does. */
+        if (m->deletions || polkit_registry_busy(&m->polkit) || m->log_streams)
                 return true;
         for (Pod *p = m->pods; p; p = p->next)
                 if (pod_is_busy(p))

@@ -13,6 +13,7 @@
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+#include "pod-logs.h"
 
 /* Bounds on what callers can make the daemon hold. */
 #define PODS_MAX 4096
@@ -43,6 +44,10 @@ typedef struct Manager {
         /* Trees already renamed out of sight, deleted after the reply went out. */
         struct Deletion *deletions;
         sd_event_source *deletion_source;
+
+        /* Children writing pods' journals to readers, bounded by LOG_STREAMS_MAX. */
+        LogStream *log_streams;
+        size_t n_log_streams;
 
         /* Authorization checks waiting for polkit. */
         PolkitRegistry polkit;

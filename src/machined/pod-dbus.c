@@ -100,19 +100,57 @@ static int property_get_leader(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_append(reply, "u", (uint32_t) leader);
 }
 
+/* Whether the property value being put into reply may show what the pod runs (command
+ * lines, environment, working directory: they may hold secrets): only to root and the
+ * pod's owner, and not in signals, which anyone may receive. The caller's UID is kept
+ * for the other properties of the same call (GetAll, GetManagedObjects). */
+static bool pod_details_visible(sd_bus *bus, sd_bus_message *reply, const Pod *p) {
+        static uint64_t cached_cookie = 0;
+        static char cached_sender[256] = "";
+        static uid_t cached_uid = UID_INVALID;
+        sd_bus_message *call;
+        const char *sender;
+        uint64_t cookie;
+        uint8_t type;
+        uid_t uid;
+
+        if (sd_bus_message_get_type(reply, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_RETURN)
+                return false;
+        call = sd_bus_get_current_message(bus);
+        if (!call || !sd_bus_message_is_method_call(call, NULL, NULL) || sd_bus_message_get_cookie(call, &cookie) < 0)
+                return false;
+        sender = sd_bus_message_get_sender(call);
+        if (!sender || strlen(sender) >= sizeof cached_sender)
+                return false;
+
+        if (cookie == cached_cookie && strcmp(sender, cached_sender) == 0)
+                uid = cached_uid;
+        else {
+                if (bus_query_caller_uid(call, &uid) < 0)
+                        return false;
+                cached_cookie = cookie;
+                strcpy(cached_sender, sender);
+                cached_uid = uid;
+        }
+        return uid == 0 || uid == p->config.owner_uid;
+}
+
 /* Image, Command, Environment and WorkingDirectory are the first app's. */
 static int property_get_main_app(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const PodApp *a = ((Pod *) userdata)->config.apps;
-        int r;
+        const Pod *p = userdata;
+        const PodApp *a = p->config.apps;
+        bool visible;
 
         if (strcmp(property, "Image") == 0)
                 return sd_bus_message_append(reply, "s", a->image);
-        if (strcmp(property, "WorkingDirectory") == 0)
-                return sd_bus_message_append(reply, "s", a->working_directory ?: "");
 
-        r = sd_bus_message_append_strv(reply, strcmp(property, "Command") == 0 ? a->command : a->environment);
-        return r;
+        visible = pod_details_visible(bus, reply, p);
+        if (strcmp(property, "WorkingDirectory") == 0)
+                return sd_bus_message_append(reply, "s", visible && a->working_directory ? a->working_directory : "");
+        if (!visible)
+                return sd_bus_message_append(reply, "as", 0);
+        return sd_bus_message_append_strv(reply, strcmp(property, "Command") == 0 ? a->command : a->environment);
 }
 
 static const AppExit *pod_find_app_exit(Pod *p, const char *name) {
@@ -128,6 +166,7 @@ static const AppExit *pod_find_app_exit(Pod *p, const char *name) {
 static int property_get_apps(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Pod *p = userdata;
+        bool visible = pod_details_visible(bus, reply, p);
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "(ssassi)");
@@ -143,7 +182,7 @@ static int property_get_apps(sd_bus *bus, const char *path, const char *interfac
                 r = sd_bus_message_append(reply, "ss", a->name, a->image);
                 if (r < 0)
                         return r;
-                r = sd_bus_message_append_strv(reply, a->command);
+                r = visible ? sd_bus_message_append_strv(reply, a->command) : sd_bus_message_append(reply, "as", 0);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_append(reply, "si", e ? exit_code_to_string(e->code) : "", e ? e->status : 0);
@@ -457,6 +496,47 @@ int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return 1; /* answered once the command runs */
 }
 
+static int read_logs_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        return 0; /* none yet: every key is refused */
+}
+
+/* GetLogs(lines, follow, options) -> (fd): a pipe the pod's journal is written into, as
+ * "journalctl -o short" shows it; the owner may read it without being in the journal's groups. */
+int bus_pod_method_get_logs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_close_ int fd = -EBADF;
+        Pod *p = userdata;
+        uint64_t lines;
+        uid_t uid = UID_INVALID;
+        int follow, r;
+
+        r = sd_bus_message_read(m, "tb", &lines, &follow);
+        if (r < 0)
+                return r;
+        r = bus_read_options(m, NULL, read_logs_option, NULL, error);
+        if (r < 0)
+                return r;
+
+        r = bus_verify_polkit_async_full(m, "io.podctl.pod1.manage-pods",
+                                         (const char *[]) { "verb", "logs-pod", "pod", p->config.name, NULL },
+                                         p->config.owner_uid, &p->manager->polkit, &uid, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* dispatched again when polkit has answered */
+
+        r = pod_logs_start(p, uid, lines, follow, &fd);
+        if (r == -EMFILE)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED,
+                                         "Too many log readers (at most %d); try again later.", LOG_STREAMS_MAX);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED,
+                                         "Too many log readers of this user (at most %d).", LOG_STREAMS_PER_USER_MAX);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to read the journal of pod '%s': %m", p->config.name);
+
+        return sd_bus_reply_method_return(m, "h", fd);
+}
+
 int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Pod *p = userdata;
         int r;
@@ -507,6 +587,8 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_METHOD("Stop", NULL, NULL, bus_pod_method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("s", whom, "i", signal), SD_BUS_NO_RESULT, bus_pod_method_kill, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, bus_pod_method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetLogs", SD_BUS_ARGS("t", lines, "b", follow, "a{sv}", options), SD_BUS_RESULT("h", fd),
+                                bus_pod_method_get_logs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Exec",
                                 SD_BUS_ARGS("as", command, "as", environment, "ah", stdio, "a{sv}", options),
                                 SD_BUS_RESULT("ah", pty, "u", pid),

@@ -18,6 +18,7 @@ int bus_pod_method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_pod_method_get_logs(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
 /* Answers a WaitPod call: (code, status, message) of the last run. */
 int bus_pod_reply_exit(Pod *p, sd_bus_message *call);

@@ -12,6 +12,9 @@
 /* jansson ships json_decrefp(). */
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
+/* Writes all of data, going on after short writes and EINTR: 0 or -errno. */
+int write_all(int fd, const void *data, size_t size);
+
 /* Replaces dir_fd/name with data so that a crash leaves either the old or the new
  * file, never a mix: write a hidden temporary, fsync it, rename over, fsync the dir. */
 int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);

@@ -45,12 +45,7 @@ expect_fail 'ServiceUnknown|not activatable|not provided' \
         busctl call io.podctl.pod1.nonexistent /io/podctl/pod1 io.podctl.pod1.Manager ListPods
 
 # With an idle timeout, it exits by itself and cleanly.
-mkdir -p /run/systemd/system/podmachined.service.d
-cat >/run/systemd/system/podmachined.service.d/50-idle.conf <<'EOT'
-[Service]
-Environment=PODMACHINED_EXIT_IDLE_SEC=2
-EOT
-systemctl daemon-reload
+set_exit_idle 2
 systemctl restart podmachined.service
 assert_eq "$(unit_state podmachined.service)" active
 "$PODCTL" image list

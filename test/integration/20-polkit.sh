@@ -14,17 +14,8 @@ rm -f "$T_RULES"
 trap 'rc=$?; rm -f "$T_RULES"; set +e; (exit $rc); lib_exit' EXIT
 
 getent group pods >/dev/null || groupadd pods
-for u in alice bob carol; do
-        id "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$u"
-done
+add_users alice bob carol
 usermod -a -G pods carol
-
-# as_inactive USER CMD...: no session at all: polkit's "any".
-as_inactive() {
-        local user=$1
-        shift
-        setpriv --reuid="$user" --regid="$user" --init-groups --reset-env -- "$@"
-}
 
 # The session is what it must be for the rest to mean anything.
 assert_eq "$(as_active alice sh -c 'loginctl show-session -P Active "$XDG_SESSION_ID"')" yes "alice's session"
@@ -34,11 +25,7 @@ owner_of() { # POD
 }
 
 # A trusted key, an image signed by it and one that is not.
-minisign -G -W -p "$T/release.pub" -s "$T/release.key" >/dev/null
-"$PODCTL" trust add --name=release "$T/release.pub"
-make_busybox_tar "$T/signed.tar"
-minisign -S -s "$T/release.key" -m "$T/signed.tar" >/dev/null
-"$PODCTL" image import "$T/signed.tar" signed
+import_signed_busybox signed
 assert_eq "$("$PODCTL" image inspect --json signed | jq -r .verified)" signature "signed image"
 import_busybox
 assert_eq "$("$PODCTL" image inspect --json busybox | jq -r .verified)" no "unsigned image"

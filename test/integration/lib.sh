@@ -144,17 +144,16 @@ assert_no_pod() { # NAME
         ! pod_names | grep -qx -- "$1" || fail "pod $1 is still listed"
 }
 
-daemon_pid() {
-        systemctl show -P MainPID podmachined.service
+# set_exit_idle SEC: the daemon exits after SEC idle seconds from its next start on.
+set_exit_idle() {
+        mkdir -p /run/systemd/system/podmachined.service.d
+        printf '[Service]\nEnvironment=PODMACHINED_EXIT_IDLE_SEC=%s\n' "$1" \
+                >/run/systemd/system/podmachined.service.d/50-idle.conf
+        systemctl daemon-reload
 }
 
-# as_active USER CMD...: CMD in an active login session of USER on seat0, as polkit sees
-# a user at the console.
-as_active() {
-        local user=$1
-        shift
-        systemd-run --wait --pipe --quiet -p PAMName=login -E XDG_SEAT=seat0 -E XDG_SESSION_CLASS=user \
-                -E XDG_SESSION_TYPE=tty --uid="$user" -- "$@"
+daemon_pid() {
+        systemctl show -P MainPID podmachined.service
 }
 
 # What is in a state directory, hidden entries included.
@@ -195,6 +194,42 @@ import_busybox() {
         local name=${1:-busybox}
         [ -d "$T/busybox-rootfs" ] || make_busybox_rootfs "$T/busybox-rootfs"
         "$PODCTL" image import "$T/busybox-rootfs" "$name"
+}
+
+# import_signed_busybox NAME: trusts a new key "release" ($T/release.pub, .key) and imports
+# an image signed by it ($T/signed.tar and its .minisig) as NAME.
+import_signed_busybox() {
+        minisign -G -W -p "$T/release.pub" -s "$T/release.key" >/dev/null
+        "$PODCTL" trust add --name=release "$T/release.pub"
+        make_busybox_tar "$T/signed.tar"
+        minisign -S -s "$T/release.key" -m "$T/signed.tar" >/dev/null
+        "$PODCTL" image import "$T/signed.tar" "$1"
+}
+
+# --- users --------------------------------------------------------------------------
+
+# add_users NAME...: plain users, made once per test host.
+add_users() {
+        local u
+        for u in "$@"; do
+                id "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$u"
+        done
+}
+
+# as_active USER CMD...: CMD in an active login session of USER on seat0, as polkit sees
+# a user at the console.
+as_active() {
+        local user=$1
+        shift
+        systemd-run --wait --pipe --quiet -p PAMName=login -E XDG_SEAT=seat0 -E XDG_SESSION_CLASS=user \
+                -E XDG_SESSION_TYPE=tty --uid="$user" -- "$@"
+}
+
+# as_inactive USER CMD...: no session at all: polkit's "any".
+as_inactive() {
+        local user=$1
+        shift
+        setpriv --reuid="$user" --regid="$user" --init-groups --reset-env -- "$@"
 }
 
 # --- state ------------------------------------------------------------------------
