@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -23,6 +24,17 @@ int main(int argc, char *argv[]) {
         }
 
         umask(0022);
+
+        /* Walking and removing deep image trees keeps an fd per level: use what the hard
+         * limit allows (systemd leaves services a soft limit of 1024). */
+        {
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
+                        rl.rlim_cur = rl.rlim_max;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
+        }
 
         /* sd-event handles these, and import children, through signalfd. */
         sigemptyset(&mask);
