@@ -243,21 +243,19 @@ static int verify_signature_of_index(int layout_fd, const MinisignSignature *sig
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         struct stat s;
-        ssize_t n;
+        size_t n;
         int r;
 
         fd = openat(layout_fd, "index.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 || fstat(fd, &s) < 0)
                 return -errno;
-        if (!S_ISREG(s.st_mode) || s.st_size > JSON_FILE_MAX)
+        /* The layout was unpacked from the archive: a FIFO there would block the read. */
+        if (!S_ISREG(s.st_mode))
                 return -EBADMSG;
-        buf = malloc((size_t) s.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = pread(fd, buf, (size_t) s.st_size, 0);
-        if (n != s.st_size)
-                return -EIO;
-        r = verify_signature_of(sig, store, NULL, buf, (size_t) n, o, v);
+        r = read_fd_bounded(fd, JSON_FILE_MAX, &buf, &n);
+        if (r < 0)
+                return r == -EFBIG ? -EBADMSG : r;
+        r = verify_signature_of(sig, store, NULL, buf, n, o, v);
         if (r >= 0) {
                 v->signed_file = strdup("index.json");
                 if (!v->signed_file)

@@ -6,6 +6,7 @@
 
 #include "fileio.h"
 #include "strv.h"
+#include "tests-minisign.h"
 #include "tests.h"
 #include "trust-store.h"
 
@@ -17,32 +18,7 @@ static int dir_fd = -EBADF;
 
 /* Runs minisign in dir with stdio on /dev/null; its exit status, -1 if it could not run. */
 static int minisign(const char *const *args) {
-        const char *argv[32] = { "minisign" };
-        posix_spawn_file_actions_t fa;
-        size_t n = 1;
-        pid_t pid;
-        int status;
-
-        for (; *args; args++) {
-                ASSERT_TRUE(n + 1 < ELEMENTSOF(argv));
-                argv[n++] = *args;
-        }
-        argv[n] = NULL;
-
-        ASSERT_EQ(posix_spawn_file_actions_init(&fa), 0);
-        if (dir_fd >= 0)
-                ASSERT_EQ(posix_spawn_file_actions_addchdir_np(&fa, dir), 0);
-        ASSERT_EQ(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-        ASSERT_EQ(posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0), 0);
-        ASSERT_EQ(posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0), 0);
-        if (posix_spawnp(&pid, "minisign", &fa, NULL, (char **) argv, environ) != 0) {
-                posix_spawn_file_actions_destroy(&fa);
-                return -1;
-        }
-        posix_spawn_file_actions_destroy(&fa);
-
-        ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return run_minisign(dir_fd >= 0 ? dir : NULL, NULL, args);
 }
 
 #define MINISIGN(...) minisign((const char *const[]){ __VA_ARGS__, NULL })

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "fileio.h"
+#include "tests-minisign.h"
 #include "tests.h"
 #include "verify-minisign.h"
 
@@ -18,38 +19,10 @@ extern char **environ;
 static char dir[] = "/var/tmp/test-verify-minisign-XXXXXX";
 static int dir_fd = -EBADF;
 
-/* Runs minisign in dir with stdin and stdout on /dev/null, stderr into stderr_file (or
- * /dev/null). Returns its exit status, -1 if it could not run. */
+/* Runs minisign in dir, stderr into stderr_file (or /dev/null). Returns its exit status,
+ * -1 if it could not run. */
 static int minisign(const char *stderr_file, const char *const *args) {
-        const char *argv[32] = { "minisign" };
-        posix_spawn_file_actions_t fa;
-        size_t n = 1;
-        pid_t pid;
-        int status;
-
-        for (; *args; args++) {
-                ASSERT_TRUE(n + 1 < ELEMENTSOF(argv));
-                argv[n++] = *args;
-        }
-        argv[n] = NULL;
-
-        ASSERT_EQ(posix_spawn_file_actions_init(&fa), 0);
-        if (dir_fd >= 0)
-                ASSERT_EQ(posix_spawn_file_actions_addchdir_np(&fa, dir), 0);
-        ASSERT_EQ(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-        ASSERT_EQ(posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0), 0);
-        /* Several calls are meant to fail: their messages would only mislead. */
-        ASSERT_EQ(posix_spawn_file_actions_addopen(&fa, 2, stderr_file ?: "/dev/null",
-                                                   O_WRONLY | O_CREAT | O_TRUNC, 0644),
-                  0);
-        if (posix_spawnp(&pid, "minisign", &fa, NULL, (char **) argv, environ) != 0) {
-                posix_spawn_file_actions_destroy(&fa);
-                return -1;
-        }
-        posix_spawn_file_actions_destroy(&fa);
-
-        ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return run_minisign(dir_fd >= 0 ? dir : NULL, stderr_file, args);
 }
 
 #define MINISIGN(...) minisign(NULL, (const char *const[]){ __VA_ARGS__, NULL })
