@@ -434,7 +434,7 @@ static int create_pod_user_limits(Manager *m, uid_t uid, PodConfig *c, sd_bus_er
 
         for (Pod *p = m->pods; p; p = p->next)
                 n_owned += p->config.owner_uid == uid;
-        return user_limits_apply(&m->conf.users, n_owned, m->storage == STORAGE_BTRFS, c, error);
+        return user_limits_apply(&m->conf.users, n_owned, c, error);
 }
 
 typedef struct CreateReply {
@@ -555,7 +555,7 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
                 _cleanup_free_ char *unit = pod_unit_name(c->name);
 
                 if (unit)
-                        (void) pod_slice_dropin_remove(SYSTEMD_RUNTIME_UNIT_DIR, unit);
+                        (void) pod_slice_dropin_remove(POD_UNIT_DIR, unit);
                 return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to create pod '%s': %s",
                                          c->name ?: name, strerror(-r));
         }

@@ -310,16 +310,16 @@ int manager_write_pod_slice(Manager *m, const char *name, uid_t owner) {
         if (!unit)
                 return -ENOMEM;
         if (owner == 0) {
-                r = pod_slice_dropin_remove(SYSTEMD_RUNTIME_UNIT_DIR, unit);
+                r = pod_slice_dropin_remove(POD_UNIT_DIR, unit);
                 if (r < 0)
                         return log_error_errno(r, "Failed to remove the slice drop-in of %s: %m", unit);
                 return r;
         }
 
-        changed = user_slice_write(SYSTEMD_RUNTIME_UNIT_DIR, owner, &m->conf.users);
+        changed = user_slice_write(POD_UNIT_DIR, owner, &m->conf.users);
         if (changed < 0)
                 return changed;
-        r = pod_slice_dropin_write(SYSTEMD_RUNTIME_UNIT_DIR, unit, owner);
+        r = pod_slice_dropin_write(POD_UNIT_DIR, unit, owner);
         if (r < 0)
                 return r;
         return changed || r;
@@ -394,7 +394,7 @@ static int manager_connect_bus(Manager *m) {
         return 0;
 }
 
-/* The slices are in /run: after a reboot, or with a changed podctl.conf, write them again.
+/* After an upgrade, or with a changed podctl.conf, write the slices again.
  * An invalid podctl.conf leaves the limits of the users' slices as they were. */
 static void manager_sync_slices(Manager *m) {
         bool conf_ok, reload = false;
@@ -409,7 +409,7 @@ static void manager_sync_slices(Manager *m) {
                 if (conf_ok || p->config.owner_uid == 0)
                         r = manager_write_pod_slice(m, p->config.name, p->config.owner_uid);
                 else
-                        r = pod_slice_dropin_write(SYSTEMD_RUNTIME_UNIT_DIR, p->unit, p->config.owner_uid);
+                        r = pod_slice_dropin_write(POD_UNIT_DIR, p->unit, p->config.owner_uid);
                 reload = reload || r > 0;
         }
         if (reload)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,9 +122,16 @@ Pod *pod_free(Pod *p) {
         return NULL;
 }
 
+/* What bounds the disk use of a pod's roots: each one's own limit, and the qgroup of its
+ * owner (0: none) that bounds all of the owner's pods together. */
+typedef struct PodQuota {
+        uint64_t pod_max;
+        uint64_t user_qgroup;
+} PodQuota;
+
 /* The app's root in the pod's directory (see pod_app_dir()): a snapshot of its image or an
  * overlay's mount point, upper and work directories. */
-static int pod_create_app_root(Manager *m, const PodConfig *config, size_t i, int dir_fd) {
+static int pod_create_app_root(Manager *m, const PodConfig *config, size_t i, int dir_fd, const PodQuota *q) {
         const PodApp *a = config->apps + i;
         /* With a user namespace the pod's init finds its roots and overlay directories here
          * as the pod's root, no longer the host's: it needs to search, not to list. */
@@ -151,13 +159,13 @@ static int pod_create_app_root(Manager *m, const PodConfig *config, size_t i, in
         if (app_fd < 0)
                 return log_error_errno(errno, "Failed to open the directory of app '%s' of pod '%s': %m", a->name, config->name);
 
-        r = store_make_pod_root(config->storage, image_fd, app_fd);
+        r = store_make_pod_root(config->storage, image_fd, app_fd, q->user_qgroup);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the root of app '%s' of pod '%s' from image '%s': %m",
                                        a->name, config->name, a->image);
 
-        if (config->disk_max != LIMIT_UNSET) {
-                r = store_set_disk_limit(app_fd, POD_ROOTFS_DIR, config->disk_max);
+        if (q->pod_max != LIMIT_UNSET) {
+                r = store_set_disk_limit(app_fd, POD_ROOTFS_DIR, q->pod_max);
                 if (r < 0)
                         return log_error_errno(r, "Failed to limit the disk use of app '%s' of pod '%s': %m", a->name, config->name);
         }
@@ -172,9 +180,48 @@ static int pod_create_app_root(Manager *m, const PodConfig *config, size_t i, in
         return 0;
 }
 
+/* Turns quotas on for a pod with a disk limit, and for a user's pod under podctl.conf's
+ * DiskLimit= finds the qgroup that bounds all of the user's pods together. */
+static int pod_quota(Manager *m, const PodConfig *config, int dir_fd, PodQuota *ret) {
+        uint64_t user_max = m->conf.users.disk_max;
+        bool user_total = config->storage == STORAGE_BTRFS && config->owner_uid != 0 && user_max != LIMIT_UNSET;
+        int r;
+
+        *ret = (PodQuota) { .pod_max = config->disk_max };
+        if (config->disk_max == LIMIT_UNSET && !user_total)
+                return 0;
+
+        r = store_enable_quota(dir_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enable btrfs quotas for pod '%s': %m", config->name);
+        if (!user_total)
+                return 0;
+
+        r = store_quota_is_simple(dir_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to query the btrfs features of the store: %m");
+        if (r == 0) {
+                /* Joining a parent qgroup would make full accounting inconsistent (and stop
+                 * enforcing every limit) until a rescan of the whole file system. */
+                log_warning("The store's btrfs accounts with full quotas, not simple ones: DiskLimit= of %s "
+                            "bounds each pod of UID %" PRIu32 ", not all of them together.",
+                            PODCTL_CONF_FILE, (uint32_t) config->owner_uid);
+                if (ret->pod_max == LIMIT_UNSET)
+                        ret->pod_max = user_max;
+                return 0;
+        }
+
+        r = store_user_qgroup(dir_fd, config->owner_uid, user_max, &ret->user_qgroup);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the btrfs qgroup of UID %" PRIu32 ": %m",
+                                       (uint32_t) config->owner_uid);
+        return 0;
+}
+
 int pod_create(Manager *m, PodConfig *config, Pod **ret) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int dir_fd = -EBADF;
+        PodQuota quota;
         int r;
 
         r = hidden_name(PODCTL_TMP_PREFIX, config->name, &tmp);
@@ -191,16 +238,12 @@ int pod_create(Manager *m, PodConfig *config, Pod **ret) {
                 goto fail;
         }
 
-        if (config->disk_max != LIMIT_UNSET) {
-                r = store_enable_quota(dir_fd);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to enable btrfs quotas for pod '%s': %m", config->name);
-                        goto fail;
-                }
-        }
+        r = pod_quota(m, config, dir_fd, &quota);
+        if (r < 0)
+                goto fail;
 
         for (size_t i = 0; i < config->n_apps; i++) {
-                r = pod_create_app_root(m, config, i, dir_fd);
+                r = pod_create_app_root(m, config, i, dir_fd, &quota);
                 if (r < 0)
                         goto fail;
         }
@@ -730,7 +773,7 @@ int pod_remove(Pod *p) {
                                   gone, p->config.name);
 
         /* systemd forgets the slice of a later pod of this name at the next reload. */
-        if (pod_slice_dropin_remove(SYSTEMD_RUNTIME_UNIT_DIR, p->unit) > 0)
+        if (pod_slice_dropin_remove(POD_UNIT_DIR, p->unit) > 0)
                 (void) manager_reload_systemd(m, NULL, NULL);
 
         /* A failed pod@NAME.service would otherwise stay listed by systemctl. */

@@ -75,31 +75,34 @@ TEST(limits_apply) {
         /* Unset limits become the user's; lower ones stay. */
         pod_config_init(&c);
         c.tasks_max = 50;
-        ASSERT_OK(user_limits_apply(&l, 1, true, &c, &e));
+        ASSERT_OK(user_limits_apply(&l, 1, &c, &e));
         ASSERT_TRUE(c.memory_max == 64ULL << 20);
         ASSERT_EQ(c.tasks_max, 50);
-        ASSERT_TRUE(c.disk_max == 1ULL << 30);
-
-        /* Without disk limits (overlay store), none is made up. */
-        pod_config_init(&c);
-        ASSERT_OK(user_limits_apply(&l, 0, false, &c, &e));
+        /* DiskLimit= bounds the user's pods together, not each one. */
         ASSERT_TRUE(c.disk_max == LIMIT_UNSET);
+        c.disk_max = 1ULL << 29;
+        ASSERT_OK(user_limits_apply(&l, 0, &c, &e));
+        ASSERT_TRUE(c.disk_max == 1ULL << 29);
+        c.disk_max = 2ULL << 30;
+        ASSERT_TRUE(user_limits_apply(&l, 0, &c, &e) < 0);
+        ASSERT_STREQ(e.message, "DiskLimit=2G is above your limit of 1G.");
+        sd_bus_error_free(&e);
 
         pod_config_init(&c);
         c.memory_max = 1ULL << 30;
-        ASSERT_TRUE(user_limits_apply(&l, 0, true, &c, &e) < 0);
+        ASSERT_TRUE(user_limits_apply(&l, 0, &c, &e) < 0);
         ASSERT_STREQ(e.name, BUS_ERROR_LIMIT_EXCEEDED);
         ASSERT_STREQ(e.message, "MemoryMax=1G is above your limit of 64M.");
         sd_bus_error_free(&e);
 
         pod_config_init(&c);
         c.tasks_max = 101;
-        ASSERT_TRUE(user_limits_apply(&l, 0, true, &c, &e) < 0);
+        ASSERT_TRUE(user_limits_apply(&l, 0, &c, &e) < 0);
         ASSERT_STREQ(e.message, "TasksMax=101 is above your limit of 100.");
         sd_bus_error_free(&e);
 
         pod_config_init(&c);
-        ASSERT_TRUE(user_limits_apply(&l, 2, true, &c, &e) < 0);
+        ASSERT_TRUE(user_limits_apply(&l, 2, &c, &e) < 0);
         ASSERT_STREQ(e.name, BUS_ERROR_LIMIT_EXCEEDED);
         sd_bus_error_free(&e);
 
@@ -107,7 +110,7 @@ TEST(limits_apply) {
         l = (UserLimits) { LIMIT_UNSET, LIMIT_UNSET, LIMIT_UNSET, LIMIT_UNSET, LIMIT_UNSET };
         pod_config_init(&c);
         c.memory_max = 1ULL << 40;
-        ASSERT_OK(user_limits_apply(&l, 4000, true, &c, &e));
+        ASSERT_OK(user_limits_apply(&l, 4000, &c, &e));
         ASSERT_TRUE(c.tasks_max == LIMIT_UNSET);
 }
 

@@ -175,7 +175,7 @@ static int apply_one(const char *key, uint64_t limit, bool bytes, uint64_t *v, s
                                  key, *v, limit);
 }
 
-int user_limits_apply(const UserLimits *l, size_t n_owned, bool disk_limits, PodConfig *c, sd_bus_error *error) {
+int user_limits_apply(const UserLimits *l, size_t n_owned, PodConfig *c, sd_bus_error *error) {
         int r;
 
         if (l->max_pods != LIMIT_UNSET && n_owned >= l->max_pods)
@@ -189,7 +189,10 @@ int user_limits_apply(const UserLimits *l, size_t n_owned, bool disk_limits, Pod
         r = apply_one("TasksMax", l->tasks_max, false, &c->tasks_max, error);
         if (r < 0)
                 return r;
-        if (disk_limits || c->disk_max != LIMIT_UNSET)
+        /* DiskLimit= bounds all of the user's pods together (a qgroup of theirs, see
+         * pod_quota()): a pod may ask for as much at most, and is not given a limit of its
+         * own otherwise. */
+        if (c->disk_max != LIMIT_UNSET)
                 r = apply_one("DiskLimit", l->disk_max, true, &c->disk_max, error);
         return r;
 }

@@ -8,8 +8,11 @@
 #include "pod-config.h"
 #include "podctl-conf.h"
 
-/* Where podmachined puts the units it makes up: runtime, rewritten at each start. */
-#define SYSTEMD_RUNTIME_UNIT_DIR "/run/systemd/system"
+/* Where podmachined puts the units it makes up: systemd's directory for settings made
+ * through its API that persist (where "systemctl set-property" writes), so that a pod
+ * started at boot by machines.target is in its owner's slice before podmachined ever ran.
+ * Rewritten at each start of podmachined (podctl.conf may have changed). */
+#define POD_UNIT_DIR "/etc/systemd/system.control"
 
 /* Pods of users other than root run in machine-pods-u<UID>.slice, below this one. */
 #define POD_USERS_SLICE "machine-pods.slice"
@@ -30,7 +33,7 @@ int pod_slice_dropin_write(const char *unit_dir, const char *unit, uid_t owner);
 int pod_slice_dropin_remove(const char *unit_dir, const char *unit);
 
 /* For a pod created by a user other than root who owns n_owned pods already: the user's
- * limits become those the pod does not set (DiskLimit only if disk_limits), and a pod
- * asking for more than the user's limit, or one pod too many, is refused with
- * io.podctl.pod1.LimitExceeded. */
-int user_limits_apply(const UserLimits *l, size_t n_owned, bool disk_limits, PodConfig *c, sd_bus_error *error);
+ * MemoryMax and TasksMax become those the pod does not set (DiskLimit bounds all of the
+ * user's pods together instead), and a pod asking for more than the user's limit, or one
+ * pod too many, is refused with io.podctl.pod1.LimitExceeded. */
+int user_limits_apply(const UserLimits *l, size_t n_owned, PodConfig *c, sd_bus_error *error);

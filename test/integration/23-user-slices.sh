@@ -76,7 +76,7 @@ assert_eq "$(systemctl show -P MemoryMax pod@a2.service)" $((16 * 1024 * 1024)) 
 expect_fail 'You own 2 pods.*MaxPodsPerUser=2' as_alice create --name a3 signed true
 assert_no_pod a3
 as_alice rm --force a2
-[ ! -e /run/systemd/system/pod@a2.service.d/50-podctl-slice.conf ] || fail "slice drop-in of a2 left behind"
+[ ! -e /etc/systemd/system.control/pod@a2.service.d/50-podctl-slice.conf ] || fail "slice drop-in of a2 left behind"
 as_alice create --name a3 signed true
 assert_eq "$(json a3 slice)" "$slice"
 as_alice rm a3
@@ -90,7 +90,7 @@ wait_until 60 pod_in_state r1 running
 assert_eq "$(systemctl show -P Slice pod@r1.service)" machine.slice "slice of root's pod"
 assert_eq "$(json r3 slice)" machine.slice
 assert_eq "$(systemctl show -P MemoryMax pod@r1.service)" $((1024 * 1024 * 1024)) "MemoryMax of pod@r1"
-[ ! -e /run/systemd/system/pod@r1.service.d ] || fail "root's pod got a slice drop-in"
+[ ! -e /etc/systemd/system.control/pod@r1.service.d ] || fail "root's pod got a slice drop-in"
 
 # An invalid podctl.conf bars users (it is read again at each creation), not root.
 printf '[Users]\nMemoryMax=lots\n' >"$CONF"
@@ -108,6 +108,61 @@ assert_eq "$(json a5 memory_max)" null "MemoryMax of a5"
 systemctl restart podmachined.service
 assert_eq "$(json a1 slice)" "$slice"
 assert_eq "$(json a1 state)" running
+
+# At boot, systemd starts a pod enabled for machines.target before podmachined ever ran:
+# the slice and the pod's drop-in must be on persistent storage. Simulated: podmachined
+# masked, what a reboot wipes from /run removed, systemd reloaded, the unit started.
+"$PODCTL" stop a1
+wait_until 60 pod_in_state a1 exited
+systemctl stop podmachined.service
+systemctl mask --runtime podmachined.service
+dropin=/etc/systemd/system.control/pod@a1.service.d/50-podctl-slice.conf
+assert_match "$(systemctl show -P DropInPaths pod@a1.service)" "$dropin" "drop-ins of pod@a1"
+rm -rf /run/systemd/system/pod@a1.service.d /run/systemd/system/machine-pods* /run/systemd/system.control/pod@a1.service.d
+systemctl daemon-reload
+systemctl start pod@a1.service
+assert_eq "$(systemctl show -P ControlGroup pod@a1.service)" "/machine.slice/machine-pods.slice/$slice/pod@a1.service" \
+        "cgroup of pod@a1 started by systemd alone"
+assert_eq "$(systemctl is-active podmachined.service || true)" inactive "podmachined while pod@a1 started"
+systemctl stop pod@a1.service
+# Positive control: without the drop-in, the same start lands in machine.slice.
+mv "$dropin" "$T/dropin.conf"
+systemctl daemon-reload
+systemctl start pod@a1.service
+assert_eq "$(systemctl show -P ControlGroup pod@a1.service)" /machine.slice/pod@a1.service "cgroup without the drop-in"
+systemctl stop pod@a1.service
+mv "$T/dropin.conf" "$dropin"
+systemctl unmask --runtime podmachined.service
+systemctl daemon-reload
+
+# DiskLimit= bounds all of a user's pods together (btrfs: a qgroup 1/UID holding the
+# snapshots of all of the user's pods, with simple quotas), not each pod.
+fs=$(stat -f -c %T "$STATE")
+if [ "$fs" = btrfs ]; then
+        printf '[Users]\nDiskLimit=24M\n' >"$CONF"
+        WRITE=(sh -c 'dd if=/dev/zero of=/root/data bs=1M count=16 conv=fsync 2>&1 && sync && echo wrote')
+        expect_fail 'DiskLimit=32M is above your limit of 24M' as_alice create --name d0 --disk-limit=32M signed true
+        assert_no_pod d0
+        # Each of alice's pods writes 16 MiB: the first fits, the second would pass 24 MiB.
+        for n in d1 d2; do
+                as_alice create --name "$n" signed "${WRITE[@]}"
+                as_alice start "$n"
+                wait_until 60 pod_in_state "$n" exited
+        done
+        assert_match "$(journalctl -u pod@d1.service --no-pager -o cat)" '^wrote$' "alice's first 16 MiB"
+        assert_match "$(journalctl -u pod@d2.service --no-pager -o cat)" 'Disk quota exceeded' "alice's second 16 MiB"
+        assert_match "$(btrfs qgroup show -pe --raw "$STATE" | awk -v g="1/$alice_uid" '$1 == g { print $4 }')" \
+                '^25165824$' "limit of qgroup 1/$alice_uid"
+        # Positive control: root's pods are not bound; both write their 16 MiB.
+        for n in d3 d4; do
+                "$PODCTL" create --name "$n" signed "${WRITE[@]}"
+                "$PODCTL" start "$n"
+                wait_until 60 pod_in_state "$n" exited
+                assert_match "$(journalctl -u pod@$n.service --no-pager -o cat)" '^wrote$' "root's $n"
+        done
+        for n in d1 d2 d3 d4; do "$PODCTL" rm "$n"; done
+        rm -f "$CONF"
+fi
 
 for n in a1 a5 r1 r2 r3 r4; do
         "$PODCTL" rm --force "$n"
