@@ -112,6 +112,7 @@ Pod *pod_free(Pod *p) {
         for (size_t i = 0; i < 3; i++)
                 safe_close(p->stdio[i]);
         sd_bus_slot_unref(p->unit_match);
+        sd_event_source_disable_unref(p->auto_remove_source);
         free(p->deferred_active_state);
         exit_info_done(&p->exit);
         pod_config_done(&p->config);
@@ -437,7 +438,36 @@ static void pod_answer_waiters(Pod *p) {
         }
 }
 
+static int on_auto_remove(sd_event_source *s, void *userdata) {
+        Pod *p = userdata;
+        int r;
+
+        p->auto_remove_source = sd_event_source_disable_unref(p->auto_remove_source);
+        if (pod_is_active(p) || pod_is_busy(p))
+                return 0; /* started again, or somebody is waiting for it after all */
+        r = pod_remove(p);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove pod '%s' (AutoRemove) after it ended: %m", p->config.name);
+        return 0;
+}
+
+/* A pod run with AutoRemove and started without a caller's stdio ("podctl run -d --rm",
+ * systemctl start) has nobody to remove it when it ends: we do, outside of the unit's
+ * signal handler that got us here. An attached client removes its pod itself, after
+ * reading how it ended. A pod that ends while podmachined is not running is removed when
+ * it next starts. */
+static void pod_auto_remove_later(Pod *p) {
+        int r;
+
+        if (p->auto_remove_source)
+                return;
+        r = sd_event_add_defer(p->manager->event, &p->auto_remove_source, on_auto_remove, p);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule removing pod '%s' (AutoRemove): %m", p->config.name);
+}
+
 void pod_set_active_state(Pod *p, const char *active_state) {
+        bool was_active = pod_is_active(p);
         PodState s;
 
         if (!active_state)
@@ -477,6 +507,8 @@ void pod_set_active_state(Pod *p, const char *active_state) {
         if (!pod_is_active(p)) {
                 pod_close_stdio(p);
                 pod_answer_waiters(p);
+                if (was_active && p->config.auto_remove && !p->attached)
+                        pod_auto_remove_later(p);
         }
         manager_check_idle(p->manager);
 }

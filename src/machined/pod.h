@@ -64,6 +64,7 @@ typedef struct Pod {
         int stdio[3];      /* handed to stage1 by TakePodStdio; -EBADF if none */
         bool attached;     /* this run was started with the caller's stdio */
         char *deferred_active_state; /* reported while our start job ran */
+        sd_event_source *auto_remove_source; /* removes a detached AutoRemove pod that ended */
 
         PodExec *execs;    /* commands run in the pod through Exec */
         size_t n_execs;

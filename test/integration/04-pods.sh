@@ -132,6 +132,16 @@ assert_no_pod pk
 assert_eq "$(dir_entries "$PODS")" "$pods_before" "pods/ after run --rm"
 assert_eq "$("$PODCTL" list --json | jq length)" 0
 
+# run -d --rm: nobody waits for the pod, so podmachined removes it when it ends; without
+# --rm (the control) the ended pod stays.
+pod_gone() { ! pod_names | grep -qx -- "$1"; }
+"$PODCTL" run -d --rm --name dr busybox sleep 2 >/dev/null
+"$PODCTL" run -d --name dk busybox sleep 2 >/dev/null
+wait_until 60 pod_gone dr
+assert_no_pod dr
+wait_until 60 pod_in_state dk exited
+"$PODCTL" rm dk
+
 # run without --rm waits, passes the status, keeps the pod.
 r=0; "$PODCTL" run --name p4 busybox sh -c 'exit 5' || r=$?
 assert_eq "$r" 5
