@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 
 #include "fileio.h"
@@ -23,24 +26,98 @@ typedef struct Deletion {
         struct Deletion *next;
 } Deletion;
 
-static int on_deletions(sd_event_source *s, void *userdata) {
-        Manager *m = userdata;
-
-        while (m->deletions) {
-                Deletion *d = m->deletions;
-                int r;
-
-                m->deletions = d->next;
-                r = rm_rf_at(d->dir_fd, d->name);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to delete %s, leaving it for the next start: %m", d->name);
+static void deletions_free(Deletion *d) {
+        while (d) {
+                Deletion *next = d->next;
                 free(d->name);
                 free(d);
+                d = next;
         }
+}
 
-        m->deletion_source = sd_event_source_unref(m->deletion_source);
+static int manager_start_deletions(Manager *m);
+
+static int on_deleter_exited(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Manager *m = userdata;
+
+        if (si->si_code != CLD_EXITED || si->si_status != 0)
+                log_warning("The deleting child ended with %s %d; what it left is deleted at the next start.",
+                            si->si_code == CLD_EXITED ? "status" : "signal", si->si_status);
+        m->deleter_source = sd_event_source_disable_unref(m->deleter_source);
+        m->deleter_pid = 0;
+        /* What was removed meanwhile waits for the next round. */
+        if (m->deletions && manager_start_deletions(m) < 0)
+                log_warning("Failed to start deleting removed trees; they are deleted at the next start.");
         manager_check_idle(m);
         return 0;
+}
+
+/* Deleting a tree of many files takes seconds: a child does it, so that the event loop
+ * answers meanwhile. The trees were renamed out of sight before, so nothing waits for
+ * them; if we die, the child dies too and the next start-up sweeps what is left. */
+static int manager_start_deletions(Manager *m) {
+        Deletion *batch;
+        pid_t pid;
+        int r;
+
+        if (m->deleter_pid > 0)
+                return 0;
+
+        batch = TAKE_PTR(m->deletions);
+        pid = fork();
+        if (pid < 0) {
+                m->deletions = batch;
+                return -errno;
+        }
+        if (pid == 0) {
+                int failed = 0;
+
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                for (Deletion *d = batch; d; d = d->next) {
+                        r = rm_rf_at(d->dir_fd, d->name);
+                        if (r < 0) {
+                                log_warning_errno(r, "Failed to delete %s, leaving it for the next start: %m", d->name);
+                                failed = 1;
+                        }
+                }
+                _exit(failed);
+        }
+        deletions_free(batch);
+
+        m->deleter_pid = pid;
+        r = sd_event_add_child(m->event, &m->deleter_source, pid, WEXITED, on_deleter_exited, m);
+        if (r < 0) {
+                /* Unwatched: let it finish alone, and reap it. */
+                (void) waitpid(pid, NULL, 0);
+                m->deleter_pid = 0;
+                return r;
+        }
+        return 0;
+}
+
+static int on_deletions(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        m->deletion_source = sd_event_source_unref(m->deletion_source);
+        r = manager_start_deletions(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to start deleting removed trees, leaving them for the next start: %m");
+        manager_check_idle(m);
+        return 0;
+}
+
+int manager_remove_tree(Manager *m, int dir_fd, const char *name) {
+        _cleanup_free_ char *gone = NULL;
+        int r;
+
+        r = hidden_name(PODCTL_RM_PREFIX, name, &gone);
+        if (r < 0)
+                return r;
+        if (renameat(dir_fd, name, dir_fd, gone) < 0)
+                return -errno;
+        (void) fsync(dir_fd);
+        return manager_delete_later(m, dir_fd, gone);
 }
 
 int manager_delete_later(Manager *m, int dir_fd, const char *name) {
@@ -118,14 +195,11 @@ Manager *manager_free(Manager *m) {
         while (m->log_streams)
                 log_stream_free(m->log_streams);
 
-        /* Left for the start-up sweep of the next instance. */
-        while (m->deletions) {
-                Deletion *d = m->deletions;
-                m->deletions = d->next;
-                free(d->name);
-                free(d);
-        }
+        /* Left for the start-up sweep of the next instance; a running deleter dies with
+         * us (PR_SET_PDEATHSIG). */
+        deletions_free(m->deletions);
         sd_event_source_unref(m->deletion_source);
+        sd_event_source_disable_unref(m->deleter_source);
         /* Only on SIGTERM (idle exit waits for them): their callers get the bus's error when we disconnect. */
         polkit_registry_done(&m->polkit);
         sd_event_source_unref(m->idle_timer);
@@ -193,11 +267,12 @@ static int for_each_entry(Manager *m, int dir_fd, const char *what, int (*f)(Man
                         continue;
 
                 if (is_leftover(de->d_name)) {
-                        r = rm_rf_at(dir_fd, de->d_name);
+                        /* Its name is unique (random): nothing new collides with it. */
+                        r = manager_delete_later(m, dir_fd, de->d_name);
                         if (r < 0)
                                 log_warning_errno(r, "Failed to remove leftover %s '%s': %m", what, de->d_name);
                         else
-                                log_info("Removed leftover %s '%s' of an interrupted operation.", what, de->d_name);
+                                log_info("Removing leftover %s '%s' of an interrupted operation.", what, de->d_name);
                         continue;
                 }
 
@@ -235,9 +310,10 @@ static int sweep_image_tree(Manager *m, const char *name) {
         if (manager_find_image(m, name))
                 return 0;
 
-        /* A tree without metadata is an import that did not finish. */
+        /* A tree without metadata is an import that did not finish: out of the way of a
+         * new import of that name first. */
         log_info("Removing unfinished image tree '%s'.", name);
-        return rm_rf_at(m->images_fd, name);
+        return manager_remove_tree(m, m->images_fd, name);
 }
 
 static int load_pod(Manager *m, const char *name) {
@@ -266,7 +342,7 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
 
 static bool manager_is_busy(Manager *m) {
         /* A reader following a pod's journal keeps us, as an import does. */
-        if (m->deletions || polkit_registry_busy(&m->polkit) || m->log_streams)
+        if (m->deletions || m->deleter_pid > 0 || polkit_registry_busy(&m->polkit) || m->log_streams)
                 return true;
         for (Pod *p = m->pods; p; p = p->next)
                 if (pod_is_busy(p))

@@ -44,6 +44,8 @@ typedef struct Manager {
         /* Trees already renamed out of sight, deleted after the reply went out. */
         struct Deletion *deletions;
         sd_event_source *deletion_source;
+        pid_t deleter_pid;                /* the child deleting a batch of removed trees */
+        sd_event_source *deleter_source;
 
         /* Children writing pods' journals to readers, bounded by LOG_STREAMS_MAX. */
         LogStream *log_streams;
@@ -67,8 +69,11 @@ Pod *manager_find_pod(Manager *m, const char *name);
 Image *manager_find_image(Manager *m, const char *name);
 unsigned manager_image_users(Manager *m, const char *image);
 
-/* Deletes dir_fd/name (a hidden .rm-* entry) once the current call is answered. */
+/* Deletes dir_fd/name (a hidden .rm-* entry) in a child process, once the current call is
+ * answered. */
 int manager_delete_later(Manager *m, int dir_fd, const char *name);
+/* Renames dir_fd/name to a hidden .rm-* name, which is the removal, and deletes it later. */
+int manager_remove_tree(Manager *m, int dir_fd, const char *name);
 
 /* Puts the pod named name into the slice of its owner, writing the unit files that say so
  * (root's pods need none, and lose one left behind). Returns 1 if systemd must reload. */
