@@ -18,6 +18,7 @@
 #include "paths.h"
 #include "pod-dbus.h"
 #include "store.h"
+#include "strv.h"
 #include "user-slice.h"
 
 typedef struct Deletion {
@@ -379,26 +380,57 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Whether systemd holds unit in memory (loaded, or remembered as not found): only then
+ * does a changed file of it need a reload. A unit it does not hold, it reads afresh,
+ * drop-ins included, when it is next referenced. Errors count as loaded. With want_slice,
+ * a loaded unit counts only if its slice is another one (a pod of the same name that
+ * another user owned, removed and not yet forgotten by systemd). */
+static bool unit_is_loaded(Manager *m, const char *unit, const char *want_slice) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *slice = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(m->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", &error, &reply, "s", unit);
+        if (r < 0)
+                return !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit");
+        if (!want_slice)
+                return true;
+        if (sd_bus_message_read(reply, "o", &path) < 0 ||
+            sd_bus_get_property_string(m->bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Service", "Slice",
+                                       NULL, &slice) < 0)
+                return true;
+        return !streq(slice, want_slice);
+}
+
 int manager_write_pod_slice(Manager *m, const char *name, uid_t owner) {
-        _cleanup_free_ char *unit = pod_unit_name(name);
-        int r, changed;
+        _cleanup_free_ char *unit = pod_unit_name(name), *slice = NULL;
+        int r, changed = 0;
 
         if (!unit)
                 return -ENOMEM;
+        r = pod_slice_name(owner, &slice);
+        if (r < 0)
+                return r;
+
         if (owner == 0) {
                 r = pod_slice_dropin_remove(POD_UNIT_DIR, unit);
                 if (r < 0)
                         return log_error_errno(r, "Failed to remove the slice drop-in of %s: %m", unit);
-                return r;
+        } else {
+                changed = user_slice_write(POD_UNIT_DIR, owner, &m->conf.users);
+                if (changed < 0)
+                        return changed;
+                r = pod_slice_dropin_write(POD_UNIT_DIR, unit, owner);
+                if (r < 0)
+                        return r;
         }
 
-        changed = user_slice_write(POD_UNIT_DIR, owner, &m->conf.users);
-        if (changed < 0)
-                return changed;
-        r = pod_slice_dropin_write(POD_UNIT_DIR, unit, owner);
-        if (r < 0)
-                return r;
-        return changed || r;
+        /* A reload costs systemd a second or more of reading every unit file and stalls its
+         * jobs meanwhile: only when it would otherwise go on with what it read before. */
+        return (changed > 0 && (unit_is_loaded(m, slice, NULL) || unit_is_loaded(m, POD_USERS_SLICE, NULL))) ||
+               unit_is_loaded(m, unit, slice);
 }
 
 int manager_reload_systemd(Manager *m, sd_bus_message_handler_t callback, void *userdata) {

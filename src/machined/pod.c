@@ -804,9 +804,9 @@ int pod_remove(Pod *p) {
                 log_warning_errno(r, "Failed to schedule deleting %s of pod '%s', leaving it for the next start: %m",
                                   gone, p->config.name);
 
-        /* systemd forgets the slice of a later pod of this name at the next reload. */
-        if (pod_slice_dropin_remove(POD_UNIT_DIR, p->unit) > 0)
-                (void) manager_reload_systemd(m, NULL, NULL);
+        /* No reload for it: a later pod of this name reloads at its creation if systemd
+         * still holds the unit with this slice then. */
+        (void) pod_slice_dropin_remove(POD_UNIT_DIR, p->unit);
 
         /* A failed pod@NAME.service would otherwise stay listed by systemctl. */
         (void) sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit",

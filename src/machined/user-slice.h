@@ -8,11 +8,12 @@
 #include "pod-config.h"
 #include "podctl-conf.h"
 
-/* Where podmachined puts the units it makes up: systemd's directory for settings made
- * through its API that persist (where "systemctl set-property" writes), so that a pod
- * started at boot by machines.target is in its owner's slice before podmachined ever ran.
- * Rewritten at each start of podmachined (podctl.conf may have changed). */
-#define POD_UNIT_DIR "/etc/systemd/system.control"
+/* Where podmachined puts the units it makes up: the administrator's directory, as
+ * "systemctl edit" does, so that they persist (a pod started at boot by machines.target is
+ * in its owner's slice before podmachined ever ran) and so that systemd finds new ones
+ * without a reload (systemd 252 does not look for new files in system.control/ until
+ * one). Rewritten at each start of podmachined (podctl.conf may have changed). */
+#define POD_UNIT_DIR "/etc/systemd/system"
 
 /* Pods of users other than root run in machine-pods-u<UID>.slice, below this one. */
 #define POD_USERS_SLICE "machine-pods.slice"

@@ -76,10 +76,17 @@ assert_eq "$(systemctl show -P MemoryMax pod@a2.service)" $((16 * 1024 * 1024)) 
 expect_fail 'You own 2 pods.*MaxPodsPerUser=2' as_alice create --name a3 signed true
 assert_no_pod a3
 as_alice rm --force a2
-[ ! -e /etc/systemd/system.control/pod@a2.service.d/50-podctl-slice.conf ] || fail "slice drop-in of a2 left behind"
+[ ! -e /etc/systemd/system/pod@a2.service.d/50-podctl-slice.conf ] || fail "slice drop-in of a2 left behind"
 as_alice create --name a3 signed true
 assert_eq "$(json a3 slice)" "$slice"
 as_alice rm a3
+# A pod of the same name as alice's removed a2, now root's: in machine.slice, whether
+# or not systemd still held alice's pod@a2.service.
+"$PODCTL" create --name a2 signed "${SLEEPER[@]}"
+"$PODCTL" start a2
+wait_until 60 pod_in_state a2 running
+assert_eq "$(systemctl show -P ControlGroup pod@a2.service)" /machine.slice/pod@a2.service "cgroup of root's a2"
+"$PODCTL" rm --force a2
 
 # Root (positive control): machine.slice, not bound by the users' limits.
 for n in r1 r2 r3; do
@@ -90,7 +97,7 @@ wait_until 60 pod_in_state r1 running
 assert_eq "$(systemctl show -P Slice pod@r1.service)" machine.slice "slice of root's pod"
 assert_eq "$(json r3 slice)" machine.slice
 assert_eq "$(systemctl show -P MemoryMax pod@r1.service)" $((1024 * 1024 * 1024)) "MemoryMax of pod@r1"
-[ ! -e /etc/systemd/system.control/pod@r1.service.d ] || fail "root's pod got a slice drop-in"
+[ ! -e /etc/systemd/system/pod@r1.service.d ] || fail "root's pod got a slice drop-in"
 
 # An invalid podctl.conf bars users (it is read again at each creation), not root.
 printf '[Users]\nMemoryMax=lots\n' >"$CONF"
@@ -116,7 +123,7 @@ assert_eq "$(json a1 state)" running
 wait_until 60 pod_in_state a1 exited
 systemctl stop podmachined.service
 systemctl mask --runtime podmachined.service
-dropin=/etc/systemd/system.control/pod@a1.service.d/50-podctl-slice.conf
+dropin=/etc/systemd/system/pod@a1.service.d/50-podctl-slice.conf
 assert_match "$(systemctl show -P DropInPaths pod@a1.service)" "$dropin" "drop-ins of pod@a1"
 rm -rf /run/systemd/system/pod@a1.service.d /run/systemd/system/machine-pods* /run/systemd/system.control/pod@a1.service.d
 systemctl daemon-reload

@@ -259,7 +259,7 @@ podctl_reset() {
         done
         rm -rf /run/systemd/system/podmachined.service.d /etc/systemd/system/machines.target.wants/pod@*
         # What podmachined writes for users' pods, and the admin's limits for them.
-        rm -rf /etc/systemd/system.control/pod@*.service.d /etc/systemd/system.control/machine-pods*.slice \
+        rm -rf /etc/systemd/system/pod@*.service.d /etc/systemd/system/machine-pods*.slice \
                 /etc/podctl/podctl.conf
         systemctl daemon-reload
         findmnt -rn -o TARGET | grep "^$STATE/" | sort -r | xargs -r umount -l || true
