@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -163,7 +164,19 @@ int json_read_at(int dir_fd, const char *name, json_t **ret) {
         return 0;
 }
 
-static int rm_rf_children(int fd, uint64_t mnt_id);
+/* Removal holds a directory open per level it descends. Deeper than this, a directory is
+ * moved up into the tree's top directory (same file system: a rename) and removed in a
+ * later pass from there: a tree of any depth goes with a bounded number of open fds and
+ * a bounded stack. */
+#define RM_RF_DEPTH_MAX 32
+
+typedef struct RmRf {
+        uint64_t mnt_id;     /* the tree's mount: another one below is not ours to delete */
+        int top_fd;          /* the tree's top directory, where deep directories go */
+        unsigned moved;      /* how many were moved there in this pass */
+} RmRf;
+
+static int rm_rf_children(RmRf *c, DIR *d, unsigned depth);
 
 /* Mount points are told by mount ID, not st_dev: every btrfs subvolume has a device
  * number of its own. */
@@ -175,7 +188,30 @@ static int stat_entry(int dir_fd, const char *name, struct statx *ret) {
         return 0;
 }
 
-static int rm_rf_entry(int dir_fd, const char *name, uint64_t mnt_id) {
+/* Removes the empty directory dir_fd/name. */
+static int rmdir_at(int dir_fd, const char *name, bool subvolume) {
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) >= 0 || errno == ENOENT)
+                return 0;
+        /* An emptied subvolume is not removable with rmdir() on older kernels. */
+        if (subvolume && btrfs_util_delete_subvolume_fd(dir_fd, name, 0) == BTRFS_UTIL_OK)
+                return 0;
+        return -errno;
+}
+
+static int rm_rf_move_up(RmRf *c, int dir_fd, const char *name) {
+        _cleanup_free_ char *up = NULL;
+        int r;
+
+        r = hidden_name(PODCTL_RM_PREFIX, "deep", &up);
+        if (r < 0)
+                return r;
+        if (renameat(dir_fd, name, c->top_fd, up) < 0)
+                return -errno;
+        c->moved++;
+        return 0;
+}
+
+static int rm_rf_entry(RmRf *c, int dir_fd, const char *name, unsigned depth) {
         _cleanup_close_ int fd = -EBADF;
         struct statx stx;
         int r;
@@ -188,31 +224,30 @@ static int rm_rf_entry(int dir_fd, const char *name, uint64_t mnt_id) {
                 return RET_NERRNO(unlinkat(dir_fd, name, 0));
 
         /* Another file system mounted here: not ours to delete into. */
-        if (stx.stx_mnt_id != mnt_id)
+        if (stx.stx_mnt_id != c->mnt_id)
                 return -EXDEV;
-
-        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
 
         /* A btrfs subvolume (inode 256) is deleted whole, which is also far faster. */
         if (stx.stx_ino == 256 &&
             btrfs_util_delete_subvolume_fd(dir_fd, name, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE) == BTRFS_UTIL_OK)
                 return 0;
 
-        r = rm_rf_children(fd, mnt_id);
+        if (depth >= RM_RF_DEPTH_MAX)
+                return rm_rf_move_up(c, dir_fd, name);
+
+        /* One fd per level: the directory stream's own. */
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+
+        r = rm_rf_children(c, d, depth + 1);
         if (r < 0)
                 return r;
-
-        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                /* An emptied subvolume is not removable with rmdir() on older kernels. */
-                if (stx.stx_ino == 256 && btrfs_util_delete_subvolume_fd(dir_fd, name, 0) == BTRFS_UTIL_OK)
-                        return 0;
-                return -errno;
-        }
-        return 0;
+        return rmdir_at(dir_fd, name, stx.stx_ino == 256);
 }
 
 int opendir_fd(int dir_fd, DIR **ret) {
@@ -232,18 +267,14 @@ int opendir_fd(int dir_fd, DIR **ret) {
         return 0;
 }
 
-static int rm_rf_children(int fd, uint64_t mnt_id) {
-        DIR *d;
-        int r;
-
-        r = opendir_fd(fd, &d);
-        if (r < 0)
-                return r;
+/* Removes what is in d, and closes it. */
+static int rm_rf_children(RmRf *c, DIR *d, unsigned depth) {
+        int r = 0;
 
         for (struct dirent *de; (de = readdir(d));) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                int q = rm_rf_entry(dirfd(d), de->d_name, mnt_id);
+                int q = rm_rf_entry(c, dirfd(d), de->d_name, depth);
                 if (q < 0 && r == 0)
                         r = q;
         }
@@ -253,14 +284,40 @@ static int rm_rf_children(int fd, uint64_t mnt_id) {
 }
 
 int rm_rf_at(int dir_fd, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
         struct statx stx;
+        RmRf c;
         int r;
 
         r = stat_entry(dir_fd, name, &stx);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
+        if (!S_ISDIR(stx.stx_mode))
+                return RET_NERRNO(unlinkat(dir_fd, name, 0));
+        if (stx.stx_ino == 256 &&
+            btrfs_util_delete_subvolume_fd(dir_fd, name, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE) == BTRFS_UTIL_OK)
+                return 0;
 
-        return rm_rf_entry(dir_fd, name, stx.stx_mnt_id);
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        c = (RmRf) { .mnt_id = stx.stx_mnt_id, .top_fd = fd };
+
+        /* Each pass removes RM_RF_DEPTH_MAX levels of what was deeper; what it moved up,
+         * the next one takes on. */
+        do {
+                DIR *d;
+
+                r = opendir_fd(fd, &d);
+                if (r < 0)
+                        return r;
+                c.moved = 0;
+                r = rm_rf_children(&c, d, 1);
+                if (r < 0)
+                        return r;
+        } while (c.moved > 0);
+
+        return rmdir_at(dir_fd, name, stx.stx_ino == 256);
 }
 
 int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_size) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -89,9 +90,43 @@ TEST(rm_rf_no_cross_mounts) {
         ASSERT_TRUE(access(tree, F_OK) < 0 && errno == ENOENT);
 }
 
+TEST(rm_rf_deep) {
+        char tree[] = "/tmp/test-rmrf-deep-XXXXXX";
+        struct rlimit old, low = { .rlim_cur = 64 };
+        int fd, fds[64], n = 0;
+
+        /* 3000 nested directories: more than the fds removal may hold open. */
+        ASSERT_TRUE(mkdtemp(tree));
+        fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        for (int i = 0; i < 3000; i++) {
+                ASSERT_OK(mkdirat(fd, "d", 0755));
+                int next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ASSERT_TRUE(next >= 0);
+                close(fd);
+                fd = next;
+        }
+        close(fd);
+
+        ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
+        low.rlim_max = old.rlim_max;
+        ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
+        /* Control: under this limit, one fd per level would run out long before 3000. */
+        while (n < 64 && (fds[n] = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+                n++;
+        ASSERT_TRUE(n < 64 && errno == EMFILE);
+        while (n > 0)
+                close(fds[--n]);
+
+        ASSERT_OK(rm_rf_at(AT_FDCWD, tree));
+        ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
+        ASSERT_TRUE(access(tree, F_OK) < 0 && errno == ENOENT);
+}
+
 int main(void) {
         RUN(atomic_write);
         RUN(rm_rf_no_follow);
+        RUN(rm_rf_deep);
         /* Mounting needs root; meson reports 77 as a skip, which CI counts as a failure. */
         if (geteuid() != 0)
                 return 77;
