@@ -900,7 +900,8 @@ static int import_authorize(sd_bus_message *message, Manager *m, const char *nam
         if (o->verify == IMPORT_VERIFY_SIGNATURE) {
                 r = trust_store_load(TRUST_STORE_ETC_DIR, TRUST_STORE_VENDOR_DIR, &store);
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Failed to load the trusted keys: %m");
+                        return sd_bus_error_setf(error, BUS_ERROR_IMPORT_FAILED, "Failed to load the trusted keys: %s",
+                                                 strerror(-r));
                 is_signed = trust_store_find_id(store, o->signature->key_id);
                 details[n++] = "key_id";
                 details[n++] = minisign_key_id_to_string(o->signature->key_id, key_id);
