@@ -17,6 +17,7 @@
 #include "parse.h"
 #include "table.h"
 #include "tar-stream.h"
+#include "verify-minisign.h"
 
 enum {
         ARG_FORMAT = _ARG_COMMON_MAX,
@@ -180,30 +181,35 @@ static int import_call(sd_bus *bus, sd_bus_message *m, const char *name, uint64_
         return 0;
 }
 
-/* SOURCE.minisig, if it sits beside SOURCE. */
-static int open_signature(const ImportArgs *a, const char *source, const struct stat *st, int *ret_fd, char **ret_path) {
+/* The signature: --signature=, else SOURCE.minisig if it sits beside SOURCE. It goes in the
+ * call itself, for the daemon to read its key id before asking polkit. */
+static int read_signature(const ImportArgs *a, const char *source, const struct stat *st, char **ret_text,
+                          size_t *ret_size, char **ret_path) {
         _cleanup_free_ char *path = NULL;
-        int fd;
+        _cleanup_close_ int fd = -EBADF;
+        const char *p = a->signature;
+        int r;
 
-        if (a->signature) {
-                fd = open(a->signature, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0)
-                        return log_error_errno(errno, "Failed to open signature '%s': %m", a->signature);
-                *ret_fd = fd;
-                return 1;
-        }
-        if (!S_ISREG(st->st_mode) || (a->verify && !streq(a->verify, "signature")))
-                return 0;
-        if (asprintf(&path, "%s.minisig", source) < 0)
-                return log_oom();
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                if (errno == ENOENT)
+        if (!p) {
+                if (!S_ISREG(st->st_mode) || (a->verify && !streq(a->verify, "signature")))
                         return 0;
-                return log_error_errno(errno, "Failed to open signature '%s': %m", path);
+                if (asprintf(&path, "%s.minisig", source) < 0)
+                        return log_oom();
+                p = path;
         }
-        *ret_fd = fd;
-        *ret_path = TAKE_PTR(path);
+        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == ENOENT && !a->signature)
+                        return 0;
+                return log_error_errno(errno, "Failed to open signature '%s': %m", p);
+        }
+        r = read_fd_bounded(fd, MINISIGN_SIGNATURE_FILE_MAX, ret_text, ret_size);
+        if (r == -EFBIG)
+                return log_error_errno(EBADMSG, "Signature '%s' is malformed: larger than %d bytes.", p,
+                                       MINISIGN_SIGNATURE_FILE_MAX);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read signature '%s': %m", p);
+        *ret_path = path ? TAKE_PTR(path) : NULL;
         return 1;
 }
 
@@ -230,8 +236,9 @@ static int verb_image_import(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_close_ int fd = -EBADF, stream_fd = -EBADF, sig_fd = -EBADF;
-        _cleanup_free_ char *derived = NULL, *child_message = NULL, *sig_path = NULL;
+        _cleanup_close_ int fd = -EBADF, stream_fd = -EBADF;
+        _cleanup_free_ char *derived = NULL, *child_message = NULL, *sig = NULL, *sig_path = NULL;
+        size_t sig_size = 0;
         TarStream stream = TAR_STREAM_NULL;
         ImportArgs a = {};
         const char *source, *name, *format;
@@ -286,10 +293,10 @@ static int verb_image_import(int argc, char *argv[]) {
         if (S_ISDIR(st.st_mode) && !STR_IN_SET(format, "directory", "oci", "auto"))
                 return log_error_errno(EISDIR, "Failed to import '%s': Is a directory", source);
 
-        r = open_signature(&a, source, &st, &sig_fd, &sig_path);
+        r = read_signature(&a, source, &st, &sig, &sig_size, &sig_path);
         if (r < 0)
                 return r;
-        if (a.verify && streq(a.verify, "signature") && sig_fd < 0)
+        if (a.verify && streq(a.verify, "signature") && !sig)
                 return log_error_errno(ENOENT, "Failed to import '%s': no signature: neither --signature= nor '%s.minisig'.",
                                        source, source);
 
@@ -314,8 +321,19 @@ static int verb_image_import(int argc, char *argv[]) {
                 r = sd_bus_message_append(m, "{sv}", "Tag", "s", a.tag);
         if (r >= 0 && a.verify)
                 r = sd_bus_message_append(m, "{sv}", "Verify", "s", a.verify);
-        if (r >= 0 && sig_fd >= 0 && (!a.verify || streq(a.verify, "signature")))
-                r = sd_bus_message_append(m, "{sv}", "Signature", "h", sig_fd);
+        if (r >= 0 && sig && (!a.verify || streq(a.verify, "signature"))) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "Signature");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(m, 'y', sig, sig_size);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
         if (r >= 0 && a.sha256)
                 r = sd_bus_message_append(m, "{sv}", "SHA256", "s", a.sha256);
         if (r >= 0 && a.allow_legacy_signature)

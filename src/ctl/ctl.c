@@ -293,6 +293,14 @@ int log_bus_error(int r, const sd_bus_error *error, const char *format, ...) {
 
         if (error && bus_error_is_unreachable(error))
                 return log_error_errno(r, "Failed to connect to podmachined: %s", cause);
+        /* The daemon names the action; the call did not allow asking only with --no-ask-password. */
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) && !arg_ask_password) {
+                size_t n = strlen(cause);
+
+                if (n > 0 && cause[n - 1] == '.')
+                        n--;
+                return log_error_errno(r, "%.*s; --no-ask-password forbids asking for it.", (int) n, cause);
+        }
 
         va_start(ap, format);
         k = vasprintf(&prefix, format, ap);

@@ -92,18 +92,20 @@ static bool details_equal(char **a, const char **b) {
         return !b[n];
 }
 
-/* "Permission denied to stop pod 'web': WHY": the verb's last word names the detail that is
- * its object ("stop-pod" and "pod"). */
-static int set_denied(sd_bus_error *error, const char **details, const char *fmt, ...) _printf_(3, 4);
-static int set_denied(sd_bus_error *error, const char **details, const char *fmt, ...) {
-        _cleanup_free_ char *why = NULL, *verb = NULL;
+/* "HEAD to stop pod 'web'TAIL": the verb's last word names the detail that is its object
+ * ("stop-pod" and "pod"). */
+static int set_refused(sd_bus_error *error, const char *name, const char **details, const char *head,
+                       const char *tail_fmt, ...) _printf_(5, 6);
+static int set_refused(sd_bus_error *error, const char *name, const char **details, const char *head,
+                       const char *tail_fmt, ...) {
+        _cleanup_free_ char *tail = NULL, *verb = NULL;
         const char *object = NULL;
         va_list ap;
         char *kind;
         int k;
 
-        va_start(ap, fmt);
-        k = vasprintf(&why, fmt, ap);
+        va_start(ap, tail_fmt);
+        k = vasprintf(&tail, tail_fmt, ap);
         va_end(ap);
         verb = strdup(details_get(details, "verb") ?: "do-this");
         if (k < 0 || !verb)
@@ -115,9 +117,13 @@ static int set_denied(sd_bus_error *error, const char **details, const char *fmt
                 if (*c == '-')
                         *c = ' ';
 
-        return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED, "Permission denied to %s%s%s%s: %s", verb,
-                                 object ? " '" : "", object ?: "", object ? "'" : "", why);
+        return sd_bus_error_setf(error, name, "%s to %s%s%s%s%s", head, verb, object ? " '" : "", object ?: "",
+                                 object ? "'" : "", tail);
 }
+
+/* "Permission denied to stop pod 'web': WHY". */
+#define set_denied(error, details, fmt, ...) \
+        set_refused(error, BUS_ERROR_NOT_PERMITTED, details, "Permission denied", ": " fmt, ##__VA_ARGS__)
 
 static int polkit_query_result(PolkitQuery *q, const char *action, const char **details, sd_bus_error *error) {
         /* What was authorized is what the handler asked the first time: if the request
@@ -130,9 +136,14 @@ static int polkit_query_result(PolkitQuery *q, const char *action, const char **
         case POLKIT_AUTHORIZED:
                 return 1;
         case POLKIT_CHALLENGE:
-                return set_denied(error, details, "authentication is required (%s), and %s.", action,
-                                  q->interactive ? "no authentication agent could ask for it"
-                                                 : "the call did not allow interactive authorization");
+                /* The standard error, as systemd's services answer: the caller may try again
+                 * allowing interactive authorization. */
+                if (!q->interactive)
+                        return set_refused(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, details,
+                                           "Interactive authentication required", " (%s).", action);
+                return set_denied(error, details,
+                                  "authentication is required (%s), and no authentication agent could ask for it.",
+                                  action);
         case POLKIT_ABSENT:
                 return set_denied(error, details, "polkit is not available to authorize %s, so only root may do this.",
                                   action);

@@ -30,8 +30,10 @@ static inline bool polkit_registry_busy(const PolkitRegistry *registry) {
  *
  * Returns 1 if allowed (*ret_uid: the caller's UID), 0 if polkit was asked: the handler
  * must return 1 at once without answering and without having changed anything, as it
- * runs again for the same message when the answer is in. Returns < 0 with error set
- * (io.podctl.pod1.NotPermitted) if denied, also when polkit is not there.
+ * runs again for the same message when the answer is in. Returns < 0 with error set if
+ * refused: org.freedesktop.DBus.Error.InteractiveAuthorizationRequired if an admin's
+ * authentication would allow it but the call did not allow interactive authorization;
+ * io.podctl.pod1.NotPermitted if denied, if no agent could ask, or if polkit is not there.
  *
  * So a handler reads and validates its arguments, calls this, and only then changes
  * anything; it must ask for the same action and details the second time. */

@@ -199,18 +199,14 @@ static int verify_signature_of(const MinisignSignature *sig, const TrustStore *s
         return 0;
 }
 
-static int load_signature(const ImportOptions *o, MinisignSignature *sig, TrustStore **ret_store, ImportError *e) {
+static int load_trust_store(const ImportOptions *o, TrustStore **ret_store, ImportError *e) {
         int r;
 
-        if (o->signature_fd < 0)
+        if (!o->signature)
                 return fail(e, -EINVAL, BUS_ERROR_INVALID_ARGUMENT, "Verifying a signature needs the signature.");
-        r = minisign_signature_load_fd(o->signature_fd, sig);
+        r = minisign_verify_precheck(o->signature, NULL, o->allow_legacy_signature);
         if (r < 0)
-                return fail(e, r, BUS_ERROR_SIGNATURE_MALFORMED, "The signature is malformed: %s.",
-                            r == -EPROTONOSUPPORT ? "unknown algorithm" : "not a minisign signature");
-        r = minisign_verify_precheck(sig, NULL, o->allow_legacy_signature);
-        if (r < 0)
-                return verification_fail(e, r, sig, "the image");
+                return verification_fail(e, r, o->signature, "the image");
         r = trust_store_load(o->trust_etc_dir ?: TRUST_STORE_ETC_DIR, o->trust_vendor_dir ?: TRUST_STORE_VENDOR_DIR, ret_store);
         if (r < 0)
                 return fail(e, r, BUS_ERROR_IMPORT_FAILED, "Failed to load the trusted keys: %m");
@@ -414,7 +410,7 @@ int import_run(int source_fd, int work_fd, int tree_fd, const ImportOptions *o, 
         _cleanup_(trust_store_freep) TrustStore *store = NULL;
         _cleanup_json_ json_t *record = NULL;
         Verification v = {};
-        MinisignSignature sig = {};
+        const MinisignSignature *sig = o->signature;
         Staged st = { .fd = -EBADF };
         bool pending = false;
         uint64_t size = 0;
@@ -426,7 +422,7 @@ int import_run(int source_fd, int work_fd, int tree_fd, const ImportOptions *o, 
 
         /* A signature that cannot be right is refused before anything is read. */
         if (o->verify == IMPORT_VERIFY_SIGNATURE) {
-                r = load_signature(o, &sig, &store, e);
+                r = load_trust_store(o, &store, e);
                 if (r < 0)
                         return r;
         }
@@ -440,13 +436,13 @@ int import_run(int source_fd, int work_fd, int tree_fd, const ImportOptions *o, 
         if (o->verify == IMPORT_VERIFY_CHECKSUM)
                 r = verify_checksum(&st, o, &v, e);
         else if (o->verify == IMPORT_VERIFY_SIGNATURE) {
-                r = verify_signature(&st, &sig, store, o, &v);
+                r = verify_signature(&st, sig, store, o, &v);
                 /* Not over the archive: perhaps over the layout's index.json. */
                 if (r == -EPERM && format == IMAGE_FORMAT_OCI) {
                         pending = true;
                         r = 0;
                 } else if (r < 0)
-                        r = verification_fail(e, r, &sig, "the image");
+                        r = verification_fail(e, r, sig, "the image");
         }
         if (r < 0)
                 goto finish;
@@ -464,7 +460,7 @@ int import_run(int source_fd, int work_fd, int tree_fd, const ImportOptions *o, 
                 break;
         case IMAGE_FORMAT_OCI:
         case IMAGE_FORMAT_DOCKER_ARCHIVE:
-                r = import_layers(&st, work_fd, tree_fd, o, v.verified == IMPORT_VERIFY_SIGNATURE, pending ? &sig : NULL,
+                r = import_layers(&st, work_fd, tree_fd, o, v.verified == IMPORT_VERIFY_SIGNATURE, pending ? sig : NULL,
                                   store, &v, record, &size, e);
                 break;
         case IMAGE_FORMAT_SQUASHFS:

@@ -7,6 +7,7 @@
 
 #include "extract.h"
 #include "image.h"
+#include "verify-minisign.h"
 
 /* One image import, as the import child of podmachined runs it (as root, on hostile
  * input): the source is copied into a private staging directory while it is hashed
@@ -28,7 +29,7 @@ typedef struct ImportOptions {
         ImageFormat format;          /* IMAGE_FORMAT_AUTO: detected */
         const char *tag;             /* which image of an OCI layout or docker archive */
         ImportVerify verify;
-        int signature_fd;            /* the .minisig, for IMPORT_VERIFY_SIGNATURE */
+        const MinisignSignature *signature; /* the .minisig, for IMPORT_VERIFY_SIGNATURE */
         const char *sha256;          /* 64 hex digits, for IMPORT_VERIFY_CHECKSUM */
         bool allow_legacy_signature;
         bool allow_devices;

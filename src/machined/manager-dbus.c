@@ -21,6 +21,7 @@
 #include "pod-dbus.h"
 #include "strv.h"
 #include "trust-dbus.h"
+#include "trust-store.h"
 #include "uid-range.h"
 #include "user-slice.h"
 
@@ -813,6 +814,7 @@ typedef struct ImportRequest {
         ImportOptions options;
         bool verify_set;
         const char *sha256;
+        MinisignSignature signature;
 } ImportRequest;
 
 static int read_import_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
@@ -845,9 +847,24 @@ static int read_import_option(sd_bus_message *m, const char *key, void *userdata
                                                  "Unknown verification '%.80s', expected signature, checksum or no.", v);
                 q->verify_set = true;
         } else if (streq(key, "Signature")) {
-                r = sd_bus_message_read(m, "v", "h", &o->signature_fd);
+                const void *text;
+                size_t size;
+
+                /* Bytes in the call, not an fd: the handler reads them again, the same, when it runs
+                 * again with polkit's answer, and never waits for a caller's file. */
+                r = sd_bus_message_enter_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_read_array(m, 'y', &text, &size);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
                 if (r < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Option Signature must be a file descriptor.");
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                                 "Option Signature must be the bytes of a minisign signature file.");
+                r = minisign_signature_parse(text, size, &q->signature);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_SIGNATURE_MALFORMED, "The signature is malformed: %s.",
+                                                 r == -EPROTONOSUPPORT ? "unknown algorithm" : "not a minisign signature");
+                o->signature = &q->signature;
         } else if (streq(key, "SHA256")) {
                 r = sd_bus_message_read(m, "v", "s", &q->sha256);
                 if (r < 0)
@@ -862,19 +879,52 @@ static int read_import_option(sd_bus_message *m, const char *key, void *userdata
         return r < 0 ? r : 1;
 }
 
+/* import-signed if the signature names a key of the trust store, else import-untrusted. Whether
+ * it verifies shows only in the import, which fails if it does not; the key it must verify
+ * with is the one rules saw, as the import checks this very signature. */
+static int import_authorize(sd_bus_message *message, Manager *m, const char *name, const ImportOptions *o,
+                            sd_bus_error *error) {
+        _cleanup_trust_store_free_ TrustStore *store = NULL;
+        char key_id[MINISIGN_KEY_ID_STRING_MAX];
+        const char *details[11];
+        bool is_signed = false;
+        size_t n = 0;
+        int r;
+
+        details[n++] = "verb";
+        details[n++] = "import-image";
+        details[n++] = "image";
+        details[n++] = name;
+        details[n++] = "verify";
+        details[n++] = import_verify_to_string(o->verify);
+        if (o->verify == IMPORT_VERIFY_SIGNATURE) {
+                r = trust_store_load(TRUST_STORE_ETC_DIR, TRUST_STORE_VENDOR_DIR, &store);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_IMPORT_FAILED, "Failed to load the trusted keys: %s",
+                                                 strerror(-r));
+                is_signed = trust_store_find_id(store, o->signature->key_id);
+                details[n++] = "key_id";
+                details[n++] = minisign_key_id_to_string(o->signature->key_id, key_id);
+        }
+        details[n++] = "signed";
+        details[n++] = is_signed ? "yes" : "no";
+        details[n] = NULL;
+
+        return bus_verify_polkit_async(message, is_signed ? "io.podctl.pod1.import-signed" : "io.podctl.pod1.import-untrusted",
+                                       details, &m->polkit, NULL, error);
+}
+
 static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         ImportRequest q = {
                 .options = {
                         .format = IMAGE_FORMAT_AUTO,
-                        .signature_fd = -EBADF,
                         .progress_fd = -EBADF,
                         .limits = EXTRACT_LIMITS_DEFAULT,
                 },
         };
         const char *name;
         unsigned n_importing = 0;
-        bool signed_import;
         struct stat st;
         int fd, flags, r;
 
@@ -887,9 +937,9 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
 
         /* What there is to verify decides, unless the caller says. */
         if (!q.verify_set)
-                q.options.verify = q.options.signature_fd >= 0 ? IMPORT_VERIFY_SIGNATURE :
+                q.options.verify = q.options.signature ? IMPORT_VERIFY_SIGNATURE :
                                    q.sha256 ? IMPORT_VERIFY_CHECKSUM : IMPORT_VERIFY_NO;
-        if (q.options.verify == IMPORT_VERIFY_SIGNATURE && q.options.signature_fd < 0)
+        if (q.options.verify == IMPORT_VERIFY_SIGNATURE && !q.options.signature)
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Verifying a signature needs the Signature option.");
         if (q.options.verify == IMPORT_VERIFY_CHECKSUM &&
             (!q.sha256 || strlen(q.sha256) != 64 || strspn(q.sha256, "0123456789abcdefABCDEF") != 64))
@@ -909,13 +959,7 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
                                          "File descriptor refers to a directory; send a tar stream of it.");
 
-        /* Whether the signature verifies shows only in the import, which fails if it does
-         * not: asking for a signature is what import-signed allows. */
-        signed_import = q.options.verify == IMPORT_VERIFY_SIGNATURE;
-        r = bus_verify_polkit_async(message, signed_import ? "io.podctl.pod1.import-signed" : "io.podctl.pod1.import-untrusted",
-                                    (const char *[]) { "verb", "import-image", "image", name, "signed", signed_import ? "yes" : "no",
-                                                       "verify", import_verify_to_string(q.options.verify), NULL },
-                                    &m->polkit, NULL, error);
+        r = import_authorize(message, m, name, &q.options, error);
         if (r < 0)
                 return r;
         if (r == 0)

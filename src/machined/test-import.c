@@ -47,14 +47,27 @@ static int open_in(const char *name) {
 }
 
 /* Runs one import of file (with signature sig, if not NULL) into fresh directories;
- * returns import_run()'s result, the error name in *ret_error (or NULL) and the record. */
+ * returns import_run()'s result (or the signature parser's), the error name in *ret_error (or
+ * NULL) and the record. */
 static int run(const char *file, const char *sig, ImportOptions o, const char **ret_error, json_t **ret_record) {
         _cleanup_(import_error_done) ImportError e = {};
-        _cleanup_close_ int source = open_in(file), sig_fd = -EBADF, work_fd = -EBADF, tree_fd = -EBADF;
+        _cleanup_close_ int source = open_in(file), work_fd = -EBADF, tree_fd = -EBADF;
+        MinisignSignature signature;
         char work[PATH_MAX], tree[PATH_MAX];
         json_t *record = NULL;
         int r;
 
+        /* The daemon parses it from the call, before the import, and refuses a malformed one. */
+        if (sig) {
+                _cleanup_close_ int sig_fd = open_in(sig);
+
+                r = minisign_signature_load_fd(sig_fd, &signature);
+                if (r < 0) {
+                        *ret_error = BUS_ERROR_SIGNATURE_MALFORMED;
+                        return r;
+                }
+                o.signature = &signature;
+        }
         snprintf(work, sizeof work, "%s/work", dir);
         snprintf(tree, sizeof tree, "%s/tree", dir);
         ASSERT_OK(mkdir(work, 0700));
@@ -62,10 +75,6 @@ static int run(const char *file, const char *sig, ImportOptions o, const char **
         work_fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         tree_fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         ASSERT_TRUE(work_fd >= 0 && tree_fd >= 0);
-        if (sig) {
-                sig_fd = open_in(sig);
-                o.signature_fd = sig_fd;
-        }
         if (!o.trust_etc_dir)
                 o.trust_etc_dir = trusted;
         o.trust_vendor_dir = vendor;
@@ -87,7 +96,7 @@ static int run(const char *file, const char *sig, ImportOptions o, const char **
         return r;
 }
 
-static const ImportOptions plain = { .format = IMAGE_FORMAT_AUTO, .verify = IMPORT_VERIFY_NO, .signature_fd = -EBADF };
+static const ImportOptions plain = { .format = IMAGE_FORMAT_AUTO, .verify = IMPORT_VERIFY_NO };
 
 static void setup(void) {
         ASSERT_TRUE(mkdtemp(dir));

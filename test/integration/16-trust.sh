@@ -180,11 +180,11 @@ as_nobody() {
 assert_match "$(as_nobody "$PODCTL" trust list --no-legend)" "^release +$id_b +etc " "list as nobody"
 assert_eq "$(as_nobody "$PODCTL" trust list --json | jq -r '.[].name' | tr '\n' ' ')" "distro release "
 store_before=$(ls -l --time-style=+ "$ETC_KEYS")
-expect_fail 'NotPermitted|Permission denied to' as_nobody "$PODCTL" --no-ask-password trust add --name=theirs "$T/c.pub"
-expect_fail 'NotPermitted|Permission denied to' as_nobody "$PODCTL" --no-ask-password trust rm release
-expect_fail 'io\.podctl\.pod1\.NotPermitted' as_nobody gdbus call --system --dest io.podctl.pod1 \
+expect_fail 'Interactive authentication required to .*manage-trust' as_nobody "$PODCTL" --no-ask-password trust add --name=theirs "$T/c.pub"
+expect_fail 'Interactive authentication required to .*manage-trust' as_nobody "$PODCTL" --no-ask-password trust rm release
+expect_fail 'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' as_nobody gdbus call --system --dest io.podctl.pod1 \
         --object-path /io/podctl/pod1 --method $M.AddTrustedKey 'handle 0' theirs <"$T/c.pub"
-expect_fail 'io\.podctl\.pod1\.NotPermitted' as_nobody gdbus call --system --dest io.podctl.pod1 \
+expect_fail 'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' as_nobody gdbus call --system --dest io.podctl.pod1 \
         --object-path /io/podctl/pod1 --method $M.RemoveTrustedKey release
 assert_eq "$(ls -l --time-style=+ "$ETC_KEYS")" "$store_before" "$ETC_KEYS after refused changes"
 # A file the caller cannot read: the client cannot open it, and says so; the daemon,
