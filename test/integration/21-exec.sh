@@ -54,10 +54,14 @@ assert_eq "$(status_field Seccomp <<<"$inside")" 2 "Seccomp inside"
 # The pod's filter alone: none of podmachined's (SystemCallFilter=, ProtectClock= ...).
 assert_eq "$(status_field Seccomp_filters <<<"$inside")" "$(status_field Seccomp_filters <<<"$pod_status")" \
         "Seccomp_filters of exec vs the pod's init"
+daemon_status=$(cat "/proc/$(systemctl show -P MainPID podmachined.service)/status")
+assert_ne "$(status_field Seccomp_filters <<<"$daemon_status")" "$(status_field Seccomp_filters <<<"$pod_status")" \
+        "Seccomp_filters of podmachined (control)"
 
 # The pod keeps CAP_NET_ADMIN (in its own network namespace), podmachined does not: exec
 # has it, and can use it, as the pod's processes can.
 has_cap "$(status_field CapBnd <<<"$pod_status")" $CAP_NET_ADMIN || fail "pod p has no CAP_NET_ADMIN"
+! has_cap "$(status_field CapBnd <<<"$daemon_status")" $CAP_NET_ADMIN || fail "podmachined keeps CAP_NET_ADMIN"
 has_cap "$(status_field CapEff <<<"$inside")" $CAP_NET_ADMIN || fail "exec lacks CAP_NET_ADMIN"
 "$PODCTL" exec p ip link set lo mtu 1280
 assert_match "$("$PODCTL" exec p ip link show lo)" 'mtu 1280' "lo's MTU set in exec"
