@@ -368,7 +368,12 @@ int exec_helper_run(int sock) {
         fds[0] = command_pidfd;
         fds[1] = pty;
         m = (Stage1Message) { .type = STAGE1_MESSAGE_STARTED, .status = (int) pid };
-        (void) stage1_message_send(sock, &m, fds, pty >= 0 ? 2 : 1);
+        if (stage1_message_send(sock, &m, fds, pty >= 0 ? 2 : 1) < 0) {
+                /* podmachined went before it could answer: no one knows of the command. */
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                return EXIT_FAILURE;
+        }
         pty = safe_close(pty);
         exec_helper_done(&h);
 
