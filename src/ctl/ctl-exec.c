@@ -22,20 +22,32 @@ enum {
         ARG_APP = _ARG_COMMON_MAX,
 };
 
+#define SYSTEMD_BUS_NAME "org.freedesktop.systemd1"
+#define SYSTEMD_BUS_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_UNIT_PREFIX SYSTEMD_BUS_PATH "/unit"
+#define SYSTEMD_MANAGER_INTERFACE SYSTEMD_BUS_NAME ".Manager"
+#define SYSTEMD_SERVICE_INTERFACE SYSTEMD_BUS_NAME ".Service"
+
 typedef struct ExecArgs {
         bool tty;
         const char *app;
+        const char *user;
         const char *working_directory;
         char **environment;
 } ExecArgs;
 
 typedef struct ExecState {
         sd_event *event;
+        sd_bus *bus;
+        const char *name;        /* the pod's */
+        const char *path;        /* the pod's object */
         uint32_t pid;
         int pty;                 /* the master of the command's terminal, or -EBADF */
         bool exited;
         char *code;
         int32_t status;
+        char *unit;              /* the transient unit the command runs from, once podmachined said it */
+        bool lost;               /* podmachined is gone, and with it the command's exit status */
         struct termios saved;    /* of our stdin, while it is in raw mode */
         bool raw;
 } ExecState;
@@ -66,9 +78,23 @@ static int parse_exec_option(int c, const char *arg, void *userdata) {
         case ARG_APP:
                 a->app = arg;
                 return 1;
+        case 'u':
+                if (!arg[0])
+                        return log_error_errno(EINVAL, "Empty user name.");
+                a->user = arg;
+                return 1;
         default:
                 return 0;
         }
+}
+
+static int exec_ended(ExecState *s, const char *code, int32_t status) {
+        if (s->exited)
+                return 0;
+        s->exited = true;
+        s->status = status;
+        s->code = strdup(code);
+        return sd_event_exit(s->event, 0);
 }
 
 static int on_exec_exited(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -77,12 +103,135 @@ static int on_exec_exited(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         uint32_t pid;
         int32_t status;
 
-        if (sd_bus_message_read(m, "usi", &pid, &code, &status) < 0 || pid != s->pid || s->exited)
+        if (sd_bus_message_read(m, "usi", &pid, &code, &status) < 0 || pid != s->pid)
                 return 0;
-        s->exited = true;
-        s->status = status;
-        s->code = strdup(code);
-        return sd_event_exit(s->event, 0);
+        return exec_ended(s, code, status);
+}
+
+/* systemd's ExecMainCode: CLD_EXITED, CLD_KILLED or CLD_DUMPED; 0 while it runs. */
+static int unit_ended(ExecState *s, int32_t code, int32_t status) {
+        static const char *const codes[] = { [1] = "exited", [2] = "killed", [3] = "dumped" };
+
+        if (code <= 0 || code >= (int32_t) ELEMENTSOF(codes))
+                return 0;
+        return exec_ended(s, codes[code], status);
+}
+
+static int on_unit_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ExecState *s = userdata;
+        const char *interface, *key;
+        int32_t code = 0, status = 0;
+
+        if (sd_bus_message_read(m, "s", &interface) < 0 || !streq(interface, SYSTEMD_SERVICE_INTERFACE) ||
+            sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &key) < 0)
+                        return 0;
+                if (streq(key, "ExecMainCode") && sd_bus_message_read(m, "v", "i", &code) < 0)
+                        return 0;
+                else if (streq(key, "ExecMainStatus") && sd_bus_message_read(m, "v", "i", &status) < 0)
+                        return 0;
+                else if (!STR_IN_SET(key, "ExecMainCode", "ExecMainStatus") && sd_bus_message_skip(m, "v") < 0)
+                        return 0;
+                if (sd_bus_message_exit_container(m) < 0)
+                        return 0;
+        }
+        return unit_ended(s, code, status);
+}
+
+/* The helper's unit ends as the command did: should podmachined go, systemd tells. */
+static int on_exec_started(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ExecState *s = userdata;
+        _cleanup_free_ char *path = NULL;
+        const char *unit;
+        uint32_t pid;
+
+        if (sd_bus_message_read(m, "us", &pid, &unit) < 0 || (s->pid != 0 && pid != s->pid) || s->unit)
+                return 0;
+        s->unit = strdup(unit);
+        if (!s->unit || sd_bus_path_encode(SYSTEMD_UNIT_PREFIX, unit, &path) < 0)
+                return log_oom();
+        (void) sd_bus_match_signal_async(s->bus, NULL, SYSTEMD_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                         "PropertiesChanged", on_unit_changed, NULL, s);
+        /* systemd sends unit changes to the system bus only while someone subscribed. */
+        (void) sd_bus_call_method_async(s->bus, NULL, SYSTEMD_BUS_NAME, SYSTEMD_BUS_PATH, SYSTEMD_MANAGER_INTERFACE,
+                                        "Subscribe", NULL, NULL, NULL);
+        return 0;
+}
+
+/* podmachined is gone (killed, restarted): ExecExited will not come, but the unit knows. */
+static int on_daemon_gone(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        ExecState *s = userdata;
+        const char *name, *old_owner, *new_owner;
+        int32_t code = 0, status = 0;
+        int r;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || new_owner[0] || s->exited)
+                return 0;
+        if (!s->unit) {
+                log_error("podmachined exited before it said how the command in pod '%s' runs; its exit status is unknown.", s->name);
+                s->lost = true;
+                return sd_event_exit(s->event, 0);
+        }
+
+        r = sd_bus_call_method(s->bus, SYSTEMD_BUS_NAME, SYSTEMD_BUS_PATH, SYSTEMD_MANAGER_INTERFACE, "GetUnit", &error,
+                               &reply, "s", s->unit);
+        if (r < 0) {
+                log_error("podmachined exited, and %s, which ran the command in pod '%s', is gone: its exit status is unknown.",
+                          s->unit, s->name);
+                s->lost = true;
+                return sd_event_exit(s->event, 0);
+        }
+        if (sd_bus_path_encode(SYSTEMD_UNIT_PREFIX, s->unit, &path) < 0)
+                return log_oom();
+        if (sd_bus_get_property_trivial(s->bus, SYSTEMD_BUS_NAME, path, SYSTEMD_SERVICE_INTERFACE, "ExecMainCode", NULL, 'i', &code) >= 0 &&
+            sd_bus_get_property_trivial(s->bus, SYSTEMD_BUS_NAME, path, SYSTEMD_SERVICE_INTERFACE, "ExecMainStatus", NULL, 'i', &status) >= 0)
+                return unit_ended(s, code, status);
+        return 0; /* still running: PropertiesChanged will say when it ends */
+}
+
+static int on_signal_forwarded(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e)
+                log_warning("Failed to pass a signal on to the command: %s", e->message);
+        return 0;
+}
+
+/* As podman's exec does: what would end us ends the command, and its status is ours. */
+static int on_forward_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        ExecState *s = userdata;
+
+        if (s->exited || s->pid == 0)
+                return 0;
+        return sd_bus_call_method_async(s->bus, NULL, PODCTL_BUS_NAME, s->path, PODCTL_POD_INTERFACE, "SignalExec",
+                                        on_signal_forwarded, s, "ui", s->pid, (int32_t) si->ssi_signo);
+}
+
+static int watch_signals(ExecState *s) {
+        static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP };
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t mask;
+        int r;
+
+        /* A background job of a shell starts with SIGINT ignored. */
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
+                (void) sigaction(forwarded[i], &sa, NULL);
+                sigaddset(&mask, forwarded[i]);
+        }
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
+                r = sd_event_add_signal(s->event, NULL, forwarded[i], on_forward_signal, s);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch signals: %m");
+        }
+        return 0;
 }
 
 static int write_all(int fd, const char *buf, size_t n) {
@@ -146,6 +295,7 @@ static void exec_state_done(ExecState *s) {
                 (void) tcsetattr(STDIN_FILENO, TCSANOW, &s->saved);
         safe_close(s->pty);
         free(s->code);
+        free(s->unit);
         sd_event_unref(s->event);
 }
 
@@ -185,11 +335,12 @@ static int exec_run(int argc, char *argv[], bool shell) {
                 { "env",     required_argument, NULL, 'e'     },
                 { "workdir", required_argument, NULL, 'w'     },
                 { "app",     required_argument, NULL, ARG_APP },
+                { "user",    required_argument, NULL, 'u'     },
                 {}
         };
         const VerbSyntax syntax = {
                 /* "+": the first non-option is the pod; what follows is the command's. */
-                .short_options = "+:" COMMON_SHORT_OPTIONS "te:w:",
+                .short_options = "+:" COMMON_SHORT_OPTIONS "te:w:u:",
                 .options = options,
                 .parse_option = parse_exec_option,
                 .min_args = shell ? 1 : 2,
@@ -239,9 +390,22 @@ static int exec_run(int argc, char *argv[], bool shell) {
         r = sd_bus_path_encode(PODCTL_BUS_POD_PREFIX, name, &path);
         if (r < 0)
                 return log_oom();
-        r = sd_bus_match_signal(bus, NULL, NULL, path, PODCTL_POD_INTERFACE, "ExecExited", on_exec_exited, &s);
+        s.bus = bus;
+        s.name = name;
+        s.path = path;
+        r = sd_bus_match_signal(bus, NULL, PODCTL_BUS_NAME, path, PODCTL_POD_INTERFACE, "ExecExited", on_exec_exited, &s);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, PODCTL_BUS_NAME, path, PODCTL_POD_INTERFACE, "ExecStarted", on_exec_started, &s);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" PODCTL_BUS_NAME "'",
+                                     on_daemon_gone, &s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch pod '%s': %m", name);
+        r = watch_signals(&s);
+        if (r < 0)
+                return EXIT_PODCTL;
 
         r = bus_new_manager_call(bus, "ExecPod", &m);
         if (r >= 0)
@@ -259,6 +423,8 @@ static int exec_run(int argc, char *argv[], bool shell) {
                 r = sd_bus_message_append(m, "{sv}", "WorkingDirectory", "s", a.working_directory);
         if (r >= 0 && a.app)
                 r = sd_bus_message_append(m, "{sv}", "App", "s", a.app);
+        if (r >= 0 && a.user)
+                r = sd_bus_message_append(m, "{sv}", "User", "s", a.user);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
@@ -309,6 +475,8 @@ static int exec_run(int argc, char *argv[], bool shell) {
                 while (copy_some(s.pty, STDOUT_FILENO) > 0)
                         ;
 
+        if (s.lost)
+                return EXIT_PODCTL;
         if (streq_ptr(s.code, "exited"))
                 return s.status;
         if (streq_ptr(s.code, "killed") || streq_ptr(s.code, "dumped"))

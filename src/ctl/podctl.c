@@ -93,6 +93,7 @@ void help(void) {
                "  -t --tty                    Run the command on a new terminal of the pod (exec)\n"
                "  -e --env=KEY=VALUE          Set an environment variable (repeatable)\n"
                "  -w --workdir=DIR            Working directory of the command in the pod\n"
+               "  -u --user=USER[:GROUP]      Run as this user of the pod (default: the app's)\n"
                "     --app=APP                In a pod of several apps: the app to run in\n"
                "\n"
                "Trust Add Options:\n"

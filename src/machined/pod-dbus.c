@@ -384,6 +384,7 @@ int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error
 typedef struct ExecOptions {
         Pod *pod;
         const char *working_directory;
+        const char *user;
         const PodApp *app;
 } ExecOptions;
 
@@ -392,7 +393,7 @@ static int read_exec_option(sd_bus_message *m, const char *key, void *userdata, 
         const char *v;
         int r;
 
-        if (!streq(key, "WorkingDirectory") && !streq(key, "App"))
+        if (!STR_IN_SET(key, "WorkingDirectory", "App", "User"))
                 return 0;
         r = sd_bus_message_read(m, "v", "s", &v);
         if (r < 0)
@@ -405,6 +406,13 @@ static int read_exec_option(sd_bus_message *m, const char *key, void *userdata, 
                 o->working_directory = v;
                 return 1;
         }
+        if (streq(key, "User")) {
+                /* Looked up in the pod's own /etc files by the helper, never here. */
+                if (!v[0] || strlen(v) > 2 * LOGIN_NAME_MAX || strchr(v, '\n'))
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Invalid user '%.80s'.", v);
+                o->user = v;
+                return 1;
+        }
 
         for (size_t i = 0; i < o->pod->config.n_apps; i++)
                 if (streq(o->pod->config.apps[i].name, v)) {
@@ -415,7 +423,8 @@ static int read_exec_option(sd_bus_message *m, const char *key, void *userdata, 
 }
 
 /* Exec(command, environment, stdio, options) -> (pty, pid): the command runs in the pod as
- * its root, confined exactly as the pod is; on the caller's stdin, stdout and stderr, or,
+ * the app's user (its root if the app has none, or the User option), confined exactly as
+ * the pod is; on the caller's stdin, stdout and stderr, or,
  * without them, on a new pseudo-terminal of the pod whose master the caller gets. The
  * caller alone is sent ExecExited when it ends. */
 int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -423,6 +432,7 @@ int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         Pod *p = userdata;
         ExecOptions o = { .pod = p, .app = p->config.apps };
         PodExecRequest req = { .stdio = { -EBADF, -EBADF, -EBADF } };
+        ExecRequest *x = &req.exec;
         uint64_t bounding;
         size_t n = 0;
         int fds[3], r;
@@ -455,22 +465,22 @@ int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r == 0)
                 return 1; /* dispatched again when polkit has answered */
 
-        r = pod_get_leader(p, &req.leader);
+        r = pod_get_leader(p, &x->leader);
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING, "Pod '%s' is not running.", p->config.name);
 
         if (p->config.n_apps > 1) {
-                r = pod_exec_find_app(req.leader, o.app->name, &req.app);
+                r = pod_exec_find_app(x->leader, o.app->name, &x->app);
                 if (r < 0)
                         return sd_bus_error_setf(error, BUS_ERROR_POD_NOT_RUNNING,
                                                  "App '%s' of pod '%s' is not running.", o.app->name, p->config.name);
         }
 
         /* Never more than the init kept, whatever the configuration says. */
-        r = pod_exec_read_bounding_set(req.leader, &bounding);
+        r = pod_exec_read_bounding_set(x->leader, &bounding);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to read the capabilities of pod '%s': %m", p->config.name);
-        req.capabilities = caps_retained(&p->config) & bounding;
+        x->capabilities = caps_retained(&p->config) & bounding;
 
         /* The app's environment, then the caller's on top. */
         for (char **e = o.app->environment; e && *e; e++)
@@ -483,9 +493,10 @@ int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return r;
 
-        req.command = command;
-        req.environment = env;
-        req.working_directory = o.working_directory ?: o.app->working_directory;
+        x->command = command;
+        x->environment = env;
+        x->working_directory = (char *) (o.working_directory ?: o.app->working_directory);
+        x->user = (char *) (o.user ?: o.app->user);
         if (n == 3)
                 for (size_t i = 0; i < 3; i++)
                         req.stdio[i] = fds[i];
@@ -494,6 +505,34 @@ int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return r;
         return 1; /* answered once the command runs */
+}
+
+/* SignalExec(pid, signal): a command the caller started with Exec, and that still runs, gets
+ * signal; nothing of anyone else's. */
+int bus_pod_method_signal_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        const char *sender;
+        uint32_t pid;
+        int32_t sig;
+        int r;
+
+        r = sd_bus_message_read(m, "ui", &pid, &sig);
+        if (r < 0)
+                return r;
+        if (sig <= 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Invalid signal %" PRIi32 ".", sig);
+        sender = sd_bus_message_get_sender(m);
+        if (!sender || pid == 0 || pid > INT32_MAX)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PROCESS, "No command %" PRIu32 " of the caller runs in pod '%s'.",
+                                         pid, p->config.name);
+
+        r = pod_exec_kill(p, sender, (pid_t) pid, sig);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PROCESS, "No command %" PRIu32 " of the caller runs in pod '%s'.",
+                                         pid, p->config.name);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to signal PID %" PRIu32 ": %m", pid);
+        return sd_bus_reply_method_return(m, NULL);
 }
 
 static int read_logs_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
@@ -593,7 +632,10 @@ const sd_bus_vtable pod_vtable[] = {
                                 SD_BUS_ARGS("as", command, "as", environment, "ah", stdio, "a{sv}", options),
                                 SD_BUS_RESULT("ah", pty, "u", pid),
                                 bus_pod_method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("ExecStarted", SD_BUS_ARGS("u", pid, "s", unit), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ExecExited", SD_BUS_ARGS("u", pid, "s", code, "i", status), 0),
+        SD_BUS_METHOD_WITH_ARGS("SignalExec", SD_BUS_ARGS("u", pid, "i", signal), SD_BUS_NO_RESULT,
+                                bus_pod_method_signal_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", code, "i", status, "s", message), bus_pod_method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

@@ -17,6 +17,7 @@ int bus_pod_method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_pod_method_signal_exec(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_wait(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_pod_method_get_logs(sd_bus_message *m, void *userdata, sd_bus_error *error);
 

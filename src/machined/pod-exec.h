@@ -6,40 +6,42 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "exec-request.h"
+
 typedef struct Pod Pod;
 
 /* At most this many commands run in one pod through Exec at a time. */
 #define POD_EXECS_MAX 64
 
-/* A command the daemon runs inside a running pod, for the caller of Pod.Exec: it enters
- * the pod's namespaces and cgroup and takes exactly the pod's confinement. */
+/* A command run inside a running pod for the caller of Pod.Exec, by podctl-exec-helper in a
+ * transient unit of its own: it enters the pod's namespaces and cgroup and takes exactly the
+ * pod's confinement. */
 typedef struct PodExec {
         Pod *pod;
         sd_bus_message *call;  /* answered once the command was executed (or failed to) */
-        char *caller;          /* unique bus name: ExecExited goes to it alone */
-        pid_t helper;          /* our child, on the host, that waits for the command */
+        char *caller;          /* unique bus name: ExecStarted and ExecExited go to it alone */
+        char *unit;            /* the helper's transient unit, pod-exec-POD-ID.service */
+        sd_bus_slot *start_slot; /* the pending StartTransientUnit call */
         pid_t pid;             /* the command, as the host sees it; 0 until it ran */
-        int socket;
-        sd_event_source *io_source, *child_source;
-        int wait_status;       /* the command's, if exited */
-        bool exited;
+        int pidfd;             /* the command's, for SignalExec */
+        int socket;            /* to the helper */
+        sd_event_source *io_source;
         struct PodExec *next;
 } PodExec;
 
 typedef struct PodExecRequest {
-        char **command;
-        char **environment;        /* complete */
-        const char *working_directory;
+        ExecRequest exec;          /* without cgroup_procs, which pod_exec_start() finds */
         int stdio[3];              /* -EBADF each: a new pseudo-terminal in the pod */
-        pid_t leader;              /* the pod's init */
-        pid_t app;                 /* the app process whose mounts and root to use; the leader's if 0 */
-        uint64_t capabilities;     /* bounding, permitted and effective set */
 } PodExecRequest;
 
 /* Starts the command; the call is answered with (ah pty, u pid) once it runs, or with an
  * error. Returns 0, or -errno with error set. */
 int pod_exec_start(Pod *p, sd_bus_message *call, const PodExecRequest *req, sd_bus_error *error);
 PodExec *pod_exec_free(PodExec *e);
+
+/* Sends sig to the command pid that caller (a unique bus name) executed; -ESRCH if there
+ * is none such, or it ended. */
+int pod_exec_kill(Pod *p, const char *caller, pid_t pid, int sig);
 
 /* The PID, on the host, of the process of app name of the pod with the given init; from
  * the init's children, by the root they pivoted into. */

@@ -7,6 +7,7 @@
 #define BUS_ERROR_POD_NOT_RUNNING "io.podctl.pod1.PodNotRunning"
 #define BUS_ERROR_POD_START_FAILED "io.podctl.pod1.PodStartFailed"
 #define BUS_ERROR_EXEC_FAILED "io.podctl.pod1.ExecFailed"
+#define BUS_ERROR_NO_SUCH_PROCESS "io.podctl.pod1.NoSuchProcess"   /* SignalExec: not a running command of the caller */
 #define BUS_ERROR_NO_SUCH_IMAGE "io.podctl.pod1.NoSuchImage"
 #define BUS_ERROR_IMAGE_EXISTS "io.podctl.pod1.ImageExists"
 #define BUS_ERROR_IMAGE_IN_USE "io.podctl.pod1.ImageInUse"

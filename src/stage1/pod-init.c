@@ -19,6 +19,7 @@
 
 #include "caps.h"
 #include "mount-setup.h"
+#include "name.h"
 #include "pod-init.h"
 #include "seccomp-load.h"
 #include "stage1-protocol.h"
@@ -113,15 +114,14 @@ static int lookup_id(const char *s, bool group, uid_t *ret_id, gid_t *ret_primar
         return -ESRCH;
 }
 
-/* OCI's User: "user", "uid", "user:group", "uid:gid"... */
-static int app_switch_user(const PodInitApp *a, Stage1Message *failure) {
+int pod_switch_user(const char *spec, const char *what, Stage1Message *failure) {
         _cleanup_free_ char *user = NULL;
         char *group;
         uid_t uid;
         gid_t gid;
         int r;
 
-        user = strdup(a->user);
+        user = strdup(spec);
         if (!user)
                 return stage1_message_failed(failure, ENOMEM, "Out of memory.");
         group = strchr(user, ':');
@@ -130,20 +130,20 @@ static int app_switch_user(const PodInitApp *a, Stage1Message *failure) {
 
         r = lookup_id(user, false, &uid, &gid);
         if (r == -ESRCH)
-                return stage1_message_failed(failure, r, "User '%s' of app '%s' is not in its /etc/passwd.", user, a->name);
+                return stage1_message_failed(failure, r, "User '%s' of %s is not in its /etc/passwd.", user, what);
         if (r < 0)
-                return stage1_message_failed(failure, r, "Failed to read /etc/passwd of app '%s' for user '%s': %m", a->name, user);
+                return stage1_message_failed(failure, r, "Failed to read /etc/passwd of %s for user '%s': %m", what, user);
         if (group) {
                 r = lookup_id(group, true, &gid, NULL);
                 if (r == -ESRCH)
-                        return stage1_message_failed(failure, r, "Group '%s' of app '%s' is not in its /etc/group.", group, a->name);
+                        return stage1_message_failed(failure, r, "Group '%s' of %s is not in its /etc/group.", group, what);
                 if (r < 0)
-                        return stage1_message_failed(failure, r, "Failed to read /etc/group of app '%s' for group '%s': %m",
-                                                     a->name, group);
+                        return stage1_message_failed(failure, r, "Failed to read /etc/group of %s for group '%s': %m",
+                                                     what, group);
         }
 
         if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-                return stage1_message_failed(failure, errno, "Failed to become user %s of app '%s': %m", a->user, a->name);
+                return stage1_message_failed(failure, errno, "Failed to become user %s of %s: %m", spec, what);
         return 0;
 }
 
@@ -171,7 +171,10 @@ static int app_exec(const PodInit *p, const PodInitApp *a, int *stdio_fds, size_
          * system call of the app a second run. */
 
         if (a->user) {
-                r = app_switch_user(a, failure);
+                char what[STRLEN("app ''") + NAME_MAX_LEN + 1];
+
+                snprintf(what, sizeof what, "app '%s'", a->name);
+                r = pod_switch_user(a->user, what, failure);
                 if (r < 0)
                         return r;
         }

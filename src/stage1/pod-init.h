@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "pod-config.h"
+#include "stage1-protocol.h"
 
 /* The pod's init: the process stage1 clones into new mount, PID, UTS, IPC, cgroup and
  * (unless the pod shares the host's) network namespaces. It sets up the pod's file
@@ -49,3 +50,7 @@ typedef struct PodInit {
 
 /* The clone() entry point; does not return. SIGTERM, SIGINT and SIGHUP must be blocked. */
 int pod_init_main(void *userdata);
+
+/* Becomes spec, OCI's User ("user", "uid", "user:group", "uid:gid"...), looked up in the
+ * /etc of the calling process's root; what names whose user it is in messages. */
+int pod_switch_user(const char *spec, const char *what, Stage1Message *failure);

@@ -15,6 +15,7 @@ static const char *const stage1_message_type_table[_STAGE1_MESSAGE_TYPE_MAX] = {
         [STAGE1_MESSAGE_FAILED] = "failed",
         [STAGE1_MESSAGE_EXITED] = "exited",
         [STAGE1_MESSAGE_MAPPED] = "mapped",
+        [STAGE1_MESSAGE_EXEC] = "exec",
 };
 
 const char *stage1_message_type_to_string(Stage1MessageType t) {
@@ -75,6 +76,7 @@ int stage1_message_unpack(const void *buf, size_t size, Stage1Message *ret) {
                 return -EBADMSG;
         if (m.type == STAGE1_MESSAGE_MAPPED ? (unsigned) m.status >= (1U << POD_APPS_MAX) :
             m.type == STAGE1_MESSAGE_STARTED ? m.status < 0 :
+            m.type == STAGE1_MESSAGE_EXEC ? (m.status & ~(STAGE1_EXEC_APP | STAGE1_EXEC_STDIO)) != 0 :
             m.type != STAGE1_MESSAGE_EXITED && m.status != 0)
                 return -EBADMSG;
         if (m.app >= POD_APPS_MAX)

@@ -14,17 +14,24 @@
 typedef enum Stage1MessageType {
         STAGE1_MESSAGE_READY,   /* init → outer: the pod's mounts are set up */
         STAGE1_MESSAGE_GO,      /* outer → init: registered, start the apps; carries 0 or 3 stdio fds */
-        STAGE1_MESSAGE_STARTED, /* init → outer: every app was executed; from podmachined's
-                                 * exec helper: status is the PID of the executed command */
+        STAGE1_MESSAGE_STARTED, /* init → outer: every app was executed; from podctl-exec-helper:
+                                 * status is the host PID of the command, with its pidfd (and pty) */
         STAGE1_MESSAGE_FAILED,  /* init → outer: setup or exec failed; error and text say why */
         STAGE1_MESSAGE_EXITED,  /* init → outer: app number `app` ended; status is its wait status */
         STAGE1_MESSAGE_MAPPED,  /* outer → init: the user namespace's maps are written; carries,
                                  * for each app, its idmapped root (btrfs) or image (overlay) as a
                                  * detached mount; bit N of status set: app N's is instead its own
                                  * shifted copy, to be mounted as it is, without overlayfs */
+        STAGE1_MESSAGE_EXEC,    /* podmachined → podctl-exec-helper: run a command in a pod; carries
+                                 * the ExecRequest's memfd, the leader's pidfd, then as status says
+                                 * the app's pidfd and 3 stdio fds */
         _STAGE1_MESSAGE_TYPE_MAX,
         _STAGE1_MESSAGE_TYPE_INVALID = -EINVAL,
 } Stage1MessageType;
+
+/* Bits of an EXEC message's status: which fds follow the memfd and the leader's pidfd. */
+#define STAGE1_EXEC_APP   (1 << 0)
+#define STAGE1_EXEC_STDIO (1 << 1)
 
 /* Including the terminating NUL, which is not sent. */
 #define STAGE1_TEXT_MAX 512
@@ -32,7 +39,7 @@ typedef enum Stage1MessageType {
 typedef struct Stage1Message {
         Stage1MessageType type;
         int error;  /* positive errno, FAILED only */
-        int status; /* wait status, EXITED; a mask of apps, MAPPED; a PID (or 0), STARTED */
+        int status; /* wait status, EXITED; a mask of apps, MAPPED; a PID (or 0), STARTED; STAGE1_EXEC_*, EXEC */
         unsigned app; /* index of the app in the pod's configuration, EXITED only */
         char text[STAGE1_TEXT_MAX];
 } Stage1Message;

@@ -31,6 +31,7 @@ TEST(pack_unpack) {
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_READY });
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_GO });
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_STARTED });
+        roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_EXEC, .status = STAGE1_EXEC_APP | STAGE1_EXEC_STDIO });
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_EXITED, .status = W_EXITCODE(3, 0) });
         roundtrip(&(Stage1Message) { .type = STAGE1_MESSAGE_EXITED, .status = W_EXITCODE(0, 15), .app = POD_APPS_MAX - 1 });
 
@@ -107,11 +108,14 @@ TEST(unpack_invalid) {
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
         n = packet(buf, STAGE1_MESSAGE_READY, 0, 1, "", 0);
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
-        /* STARTED may carry the PID of what podmachined executed, not a negative one. */
+        /* STARTED may carry the PID of what podctl-exec-helper executed, not a negative one. */
         n = packet(buf, STAGE1_MESSAGE_STARTED, 0, 1234, "", 0);
         ASSERT_OK(stage1_message_unpack(buf, n, &m));
         ASSERT_EQ(m.status, 1234);
         n = packet(buf, STAGE1_MESSAGE_STARTED, 0, (uint32_t) -1, "", 0);
+        ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
+        /* EXEC's status says which fds come, nothing else. */
+        n = packet(buf, STAGE1_MESSAGE_EXEC, 0, 4, "", 0);
         ASSERT_EQ(stage1_message_unpack(buf, n, &m), -EBADMSG);
         /* Only EXITED names an app, and only one the pod can have. */
         n = packet_app(buf, STAGE1_MESSAGE_STARTED, 0, 0, 1, "", 0);

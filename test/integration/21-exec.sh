@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # podctl exec and shell: the command runs inside the running pod with exactly the pod's
 # confinement — its user namespace and UID range, capability sets, no_new_privs, seccomp
-# filter, cgroup, PID namespace, hostname and root — as the host's /proc shows it. A
-# process put into the same pod by plain nsenter is the positive control: it shows what
-# an unconfined exec would, so the comparison can tell the difference. The owner may
-# exec into a pod, another user may not, root may.
+# filter, cgroup, PID namespace, hostname and root — as the host's /proc shows it, and
+# nothing of podmachined's own sandbox (its capability bounding set lacks what pods keep)
+# or cgroup: podctl-exec-helper runs it from a transient unit. A process put into the
+# same pod by plain nsenter is the positive control: it shows what an unconfined exec
+# would, so the comparison can tell the difference. The command outlives a killed
+# podmachined and podctl still gets its exit status; SIGINT, SIGTERM and SIGHUP to podctl
+# reach the command; it runs as the app's User unless --user says otherwise. The owner
+# may exec into a pod, another user may not, root may.
 set -eux
 . "$(dirname "$0")/lib.sh"
 
@@ -23,6 +27,14 @@ status_field() { # FIELD: from /proc/.../status text on stdin
         awk -v f="$1:" '$1 == f { $1 = ""; sub(/^[ \t]+/, ""); print; exit }'
 }
 
+. "$(dirname "$0")/fixtures-images.sh"
+
+# capability NUMBER in the hex mask MASK
+has_cap() {
+        (( (0x$1 >> $2) & 1 ))
+}
+CAP_NET_ADMIN=12
+
 import_busybox
 "$PODCTL" run -d --name p busybox "${SLEEPER[@]}"
 wait_until 60 pod_in_state p running
@@ -39,10 +51,23 @@ for f in CapBnd CapPrm CapEff; do
 done
 assert_eq "$(status_field NoNewPrivs <<<"$inside")" 1 "NoNewPrivs inside"
 assert_eq "$(status_field Seccomp <<<"$inside")" 2 "Seccomp inside"
-# The pod's filter, and what podmachined's own unit hardening adds (ProtectClock= and
-# the like: refusals the pod's capabilities imply anyway), never fewer.
-[ "$(status_field Seccomp_filters <<<"$inside")" -ge "$(status_field Seccomp_filters <<<"$pod_status")" ] ||
-        fail "fewer seccomp filters in exec than in the pod's init"
+# The pod's filter alone: none of podmachined's (SystemCallFilter=, ProtectClock= ...).
+assert_eq "$(status_field Seccomp_filters <<<"$inside")" "$(status_field Seccomp_filters <<<"$pod_status")" \
+        "Seccomp_filters of exec vs the pod's init"
+daemon_status=$(cat "/proc/$(systemctl show -P MainPID podmachined.service)/status")
+assert_ne "$(status_field Seccomp_filters <<<"$daemon_status")" "$(status_field Seccomp_filters <<<"$pod_status")" \
+        "Seccomp_filters of podmachined (control)"
+
+# The pod keeps CAP_NET_ADMIN (in its own network namespace), podmachined does not: exec
+# has it, and can use it, as the pod's processes can.
+has_cap "$(status_field CapBnd <<<"$pod_status")" $CAP_NET_ADMIN || fail "pod p has no CAP_NET_ADMIN"
+! has_cap "$(status_field CapBnd <<<"$daemon_status")" $CAP_NET_ADMIN || fail "podmachined keeps CAP_NET_ADMIN"
+has_cap "$(status_field CapEff <<<"$inside")" $CAP_NET_ADMIN || fail "exec lacks CAP_NET_ADMIN"
+"$PODCTL" exec p ip link set lo mtu 1280
+assert_match "$("$PODCTL" exec p ip link show lo)" 'mtu 1280' "lo's MTU set in exec"
+"$PODCTL" run -d --name nocap --caps-drop=cap_net_admin busybox "${SLEEPER[@]}"
+wait_until 60 pod_in_state nocap running
+expect_fail 'not permitted' "$PODCTL" exec nocap ip link set lo mtu 1280
 
 # From the host: a long-running exec'd process, found by its marker.
 "$PODCTL" exec p sh -c 'exec sleep 1234' &
@@ -61,8 +86,20 @@ for ns in user mnt pid uts ipc net cgroup; do
 done
 assert_eq "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" "$(sed -n 's/^0:://p' "/proc/$leader/cgroup")" "cgroup"
 assert_match "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" 'pod@p\.service' "cgroup"
+assert_no_match "$(cat "/proc/$pid/cgroup")" 'podmachined' "cgroup"
+# Its parent, the helper, in a transient unit of its own in the pod's slice, not in ours.
+helper=$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid/status")
+assert_match "$(sed -n 's/^0:://p' "/proc/$helper/cgroup")" '^/machine\.slice/pod-exec-p-[0-9a-f]+\.service$' "the helper's cgroup"
+assert_eq "$(tr '\0' ' ' <"/proc/$helper/cmdline")" "podctl-exec-helper p " "the helper's command line"
+unit=$(sed -n 's|^0::/machine\.slice/||p' "/proc/$helper/cgroup")
+assert_eq "$(systemctl show -P ActiveState "$unit")" active "the helper's unit"
+assert_eq "$(systemctl show -P MainPID "$unit")" "$helper" "the helper's unit's main PID"
 kill "$pid"
-wait "$exec_client" || true
+st=0
+wait "$exec_client" || st=$?
+assert_eq "$st" 143 "exec'd command killed by SIGTERM"
+# Collected once it ended.
+wait_until 30 sh -c "! systemctl list-units --all --no-legend '$unit' | grep -q ."
 
 # The positive control: nsenter into the same namespaces keeps root's full set and no filter.
 ctl=$(nsenter -t "$leader" -a cat /proc/self/status)
@@ -87,6 +124,60 @@ expect_fail 'not running' "$PODCTL" exec stopped true
 echo in | "$PODCTL" exec p cat >"$T/stdin-out"
 assert_eq "$(cat "$T/stdin-out")" in "stdin"
 
+# Signals to podctl in pipe mode end the command as they would have ended podctl.
+for sig in INT TERM HUP; do
+        "$PODCTL" exec p sleep 100 </dev/null &
+        exec_client=$!
+        wait_until 30 pgrep -f '^sleep 100$'
+        pid=$(pgrep -f '^sleep 100$')
+        # Another connection cannot signal it.
+        expect_fail 'NoSuchProcess|No command' busctl call io.podctl.pod1 /io/podctl/pod1/pod/p io.podctl.pod1.Pod \
+                SignalExec ui "$pid" 9
+        kill -"$sig" "$exec_client"
+        st=0
+        wait "$exec_client" || st=$?
+        assert_eq "$st" "$((128 + $(kill -l "$sig")))" "podctl exec's status after SIG$sig"
+        ! pgrep -f '^sleep 100$' || fail "the command outlived SIG$sig"
+done
+
+# podmachined killed during an exec: the command goes on, and podctl gets its status
+# from the helper's unit.
+"$PODCTL" exec p sh -c 'sleep 4; echo done; exit 5' >"$T/survivor" &
+exec_client=$!
+wait_until 30 pgrep -f '^sleep 4$'
+daemon=$(systemctl show -P MainPID podmachined.service)
+[ "$daemon" -gt 0 ] || fail "podmachined has no main PID"
+kill -KILL "$daemon"
+st=0
+wait "$exec_client" || st=$?
+assert_eq "$st" 5 "exit status of an exec that outlived podmachined"
+assert_eq "$(cat "$T/survivor")" done "output of an exec that outlived podmachined"
+assert_ne "$(systemctl show -P MainPID podmachined.service)" "$daemon" "podmachined after SIGKILL"
+systemctl reset-failed podmachined.service || true
+
+# The app's User, or --user, looked up in the pod's own /etc.
+assert_eq "$("$PODCTL" exec --user=nobody p id -u)" 65534 "--user=nobody"
+assert_eq "$("$PODCTL" exec -u 1234:nogroup p sh -c 'echo $(id -u):$(id -g)')" 1234:65534 "-u UID:GROUP"
+assert_eq "$("$PODCTL" exec -u nobody p sh -c 'grep ^CapEff /proc/self/status')" "$(printf 'CapEff:\t0000000000000000')" \
+        "capabilities of a user other than root"
+expect_fail 'not in its /etc/passwd' "$PODCTL" exec -u nosuch p true
+expect_fail 'not in its /etc/group' "$PODCTL" exec -u nobody:nosuch p true
+w=$T/user-image
+umoci init --layout "$w/layout"
+umoci new --image "$w/layout:u"
+umoci unpack --image "$w/layout:u" "$w/bundle" >/dev/null
+make_busybox_rootfs "$w/bundle/rootfs"
+echo 'app:x:1000:1000:app:/:/bin/sh' >>"$w/bundle/rootfs/etc/passwd"
+echo 'app:x:1000:' >>"$w/bundle/rootfs/etc/group"
+umoci repack --refresh-bundle --image "$w/layout:u" "$w/bundle"
+umoci config --image "$w/layout:u" --config.user app --config.cmd sleep --config.cmd 100000
+"$PODCTL" image import "$w/layout" withuser
+"$PODCTL" run -d --name pu withuser
+wait_until 60 pod_in_state pu running
+assert_eq "$("$PODCTL" exec pu id -u)" 1000 "exec as the image's User"
+assert_eq "$("$PODCTL" exec -u root pu id -u)" 0 "exec --user=root in a pod with a User"
+assert_eq "$("$PODCTL" exec -u 0 pu id -u)" 0 "exec -u 0"
+
 # shell: a terminal of the pod's own devpts.
 if command -v script >/dev/null; then
         out=$(script -qec "$PODCTL shell p sh -c 'tty; echo \$TERM; exit 3'" /dev/null </dev/null | tr -d '\r\000') || st=$?
@@ -109,4 +200,4 @@ assert_eq "$(as_active alice "$PODCTL" --no-ask-password exec alices id -u)" 0 "
 expect_fail 'Permission denied|NotPermitted|manage-pods' as_active bob "$PODCTL" --no-ask-password exec alices id -u
 assert_eq "$("$PODCTL" exec alices id -u)" 0 "root's exec into alice's pod"
 
-"$PODCTL" rm -f p alices stopped
+"$PODCTL" rm -f p alices stopped nocap pu
