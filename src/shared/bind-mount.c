@@ -158,12 +158,13 @@ int bind_spec_parse(const char *spec, char **ret_source, char **ret_destination,
 }
 
 json_t *bind_mount_to_json(const BindMount *b) {
-        return json_pack("{s:s, s:s, s:b, s:b, s:s, s:b, s:I, s:I, s:o}",
+        return json_pack("{s:s, s:s, s:b, s:b, s:s, s:b, s:b, s:I, s:I, s:o}",
                          "source", b->source,
                          "destination", b->destination,
                          "read_only", b->read_only,
                          "recursive", b->recursive,
                          "idmap", bind_idmap_to_string(b->idmap),
+                         "idmap_auto", b->idmap_auto,
                          "directory", b->directory,
                          "dev", (json_int_t) b->dev,
                          "ino", (json_int_t) b->ino,
@@ -175,12 +176,12 @@ int bind_mount_from_json(json_t *j, BindMount *ret) {
         const char *source, *destination, *idmap;
         json_int_t dev, ino;
         json_t *owner;
-        int read_only, recursive, directory;
+        int read_only, recursive, directory, idmap_auto = false;
         BindMount b;
 
-        if (json_unpack(j, "{s:s, s:s, s:b, s:b, s:s, s:b, s:I, s:I, s:o}",
+        if (json_unpack(j, "{s:s, s:s, s:b, s:b, s:s, s?b, s:b, s:I, s:I, s:o}",
                         "source", &source, "destination", &destination, "read_only", &read_only,
-                        "recursive", &recursive, "idmap", &idmap, "directory", &directory,
+                        "recursive", &recursive, "idmap", &idmap, "idmap_auto", &idmap_auto, "directory", &directory,
                         "dev", &dev, "ino", &ino, "owner_uid", &owner) < 0)
                 return -EBADMSG;
         if (source[0] != '/' || strlen(source) >= BIND_PATH_MAX || bind_destination_invalid(destination) ||
@@ -196,6 +197,7 @@ int bind_mount_from_json(json_t *j, BindMount *ret) {
                 .read_only = read_only,
                 .recursive = recursive,
                 .idmap = bind_idmap_from_string(idmap),
+                .idmap_auto = idmap_auto && bind_idmap_from_string(idmap) == BIND_IDMAP_ROOT,
                 .directory = directory,
                 .dev = (uint64_t) dev,
                 .ino = (uint64_t) ino,

@@ -33,6 +33,7 @@ typedef struct BindMount {
         bool read_only;
         bool recursive;    /* with the mounts below the source ("rbind") */
         BindIdmap idmap;
+        bool idmap_auto;   /* idmap is the default, rootidmap: noidmap where the file system cannot idmap */
         /* What the source was when the bind was authorized. */
         bool directory;
         uint64_t dev;

@@ -103,6 +103,7 @@ TEST(json) {
                 .read_only = true,
                 .recursive = false,
                 .idmap = BIND_IDMAP_ROOT,
+                .idmap_auto = true,
                 .directory = true,
                 .dev = 2049,
                 .ino = UINT64_C(1) << 40,
@@ -117,6 +118,7 @@ TEST(json) {
         ASSERT_TRUE(c.read_only);
         ASSERT_FALSE(c.recursive);
         ASSERT_EQ(c.idmap, BIND_IDMAP_ROOT);
+        ASSERT_TRUE(c.idmap_auto);
         ASSERT_TRUE(c.directory);
         ASSERT_EQ(c.dev, 2049);
         ASSERT_TRUE(c.ino == UINT64_C(1) << 40);
@@ -130,6 +132,11 @@ TEST(json) {
         ASSERT_TRUE(json_is_null(json_object_get(j, "owner_uid")));
         ASSERT_OK(bind_mount_from_json(j, &c));
         ASSERT_EQ(c.owner_uid, (uid_t) -1);
+        bind_mount_done(&c);
+        /* Absent: chosen explicitly. */
+        ASSERT_OK(json_object_del(j, "idmap_auto"));
+        ASSERT_OK(bind_mount_from_json(j, &c));
+        ASSERT_FALSE(c.idmap_auto);
         bind_mount_done(&c);
 
         /* What a tampered pod.json could say. */
