@@ -12,7 +12,9 @@
  * re-opens that path at every start and refuses to mount it if it is no longer the same
  * inode or no longer its recorded owner's. */
 
-#define BIND_MOUNTS_MAX 32
+/* dbus-daemon passes at most 16 file descriptors in one message on the system bus, and
+ * disconnects a sender of more. */
+#define BIND_MOUNTS_MAX 16
 /* Bound on either path, in bytes with the NUL. */
 #define BIND_PATH_MAX 1024
 
