@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -530,6 +532,30 @@ static int userns_open_single(uid_t uid, gid_t gid, uint32_t shift, int *ret_fd)
         return 0;
 }
 
+/* The group through which the pod's root writes to a user's source: the source's group if
+ * its owner is in it, else the owner's primary group. */
+static int user_bind_gid(uid_t uid, gid_t source_gid, gid_t *ret) {
+        struct passwd pw, *found = NULL;
+        gid_t groups[256];
+        int n = (int) ELEMENTSOF(groups);
+        char buf[4096];
+        int r;
+
+        r = getpwuid_r(uid, &pw, buf, sizeof buf, &found);
+        if (r > 0)
+                return -r;
+        if (!found)
+                return -ESRCH;
+        /* Past 256 groups only the primary one counts. */
+        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+                n = 0;
+        *ret = pw.pw_gid;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == source_gid)
+                        *ret = source_gid;
+        return 0;
+}
+
 /* idmap: the pod's own namespace, owner N on disk is N in the pod; rootidmap: the
  * source's owner (as found at this start) is the pod's root. */
 static int stage1_idmap_binds(Stage1 *s, int userns_fd) {
@@ -542,7 +568,20 @@ static int stage1_idmap_binds(Stage1 *s, int userns_fd) {
                 if (b->idmap == BIND_IDMAP_NO)
                         continue;
                 if (b->idmap == BIND_IDMAP_ROOT) {
-                        r = userns_open_single(s->bind_st[i].st_uid, s->bind_st[i].st_gid, s->config.uid_shift, &single_fd);
+                        gid_t gid = s->bind_st[i].st_gid;
+
+                        /* A user's source may belong to a group the user is not in (made in
+                         * a setgid directory, say): the pod's root must not make files setgid
+                         * to it. Files of a group not mapped show as nobody's and stay
+                         * read-only in the pod. */
+                        if (b->owner_uid != (uid_t) -1) {
+                                r = user_bind_gid(b->owner_uid, gid, &gid);
+                                if (r < 0)
+                                        return stage1_fail(s, r, "Failed to look up the primary group of UID %u, "
+                                                           "owner of '%s' in pod '%s': %m",
+                                                           (unsigned) b->owner_uid, b->source, s->name);
+                        }
+                        r = userns_open_single(s->bind_st[i].st_uid, gid, s->config.uid_shift, &single_fd);
                         if (r < 0)
                                 return stage1_fail(s, r, "Failed to make the user namespace for '%s' of pod '%s': %m",
                                                    b->source, s->name);

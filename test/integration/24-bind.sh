@@ -121,6 +121,19 @@ out=$(as_active alice "$PODCTL" --no-ask-password run --rm --bind="$T/alice/data
         sh -c 'cat /data/m; stat -c %u /data/m; echo pod >/data/p')
 assert_eq "$out" "$(printf 'mine\n0')" "alice's own directory in her pod"
 assert_eq "$(stat -c %u "$T/alice/data/p")" "$alice_uid" "owner of what alice's pod wrote"
+# Hers, but of bob's group (as root or a setgid directory can make it): the pod's root is
+# her and her primary group, so nothing of bob's group can be written or made (a file
+# setgid to it, say); the same directory in her own group is hers entirely.
+install -d -o alice -g bob -m 0777 "$T/alice/bobs-group"
+out=$(as_active alice "$PODCTL" --no-ask-password run --rm --bind="$T/alice/bobs-group:/s" signed \
+        sh -c 'stat -c %g /s; touch /s/f 2>/dev/null || echo refused')
+assert_eq "$out" "$(printf '65534\nrefused')" "bob's group in alice's pod"
+[ ! -e "$T/alice/bobs-group/f" ] || fail "alice's pod wrote into a directory of bob's group"
+chgrp alice "$T/alice/bobs-group"
+out=$(as_active alice "$PODCTL" --no-ask-password run --rm --bind="$T/alice/bobs-group:/s" signed \
+        sh -c 'stat -c %g /s; touch /s/f; chmod 2755 /s/f; chgrp 65534 /s/f 2>/dev/null || echo refused')
+assert_eq "$out" "$(printf '0\nrefused')" "alice's group in alice's pod"
+assert_eq "$(stat -c '%a %g' "$T/alice/bobs-group/f")" "2755 $(id -g alice)" "the pod's setgid file on the host"
 # Her home is on the test host's overlayfs, which cannot be idmapped: the default gives
 # way to noidmap there (an explicit rootidmap does not).
 assert_eq "$(stat -f -c %T /home/alice)" overlayfs "file system of alice's home"
