@@ -175,6 +175,12 @@ as_active alice "$PODCTL" --no-ask-password create --name swapped --bind=/home/a
         sh -c 'ls /data; echo pwned >/data/pwned' >/dev/null
 as_active alice "$PODCTL" --no-ask-password create --name replaced --bind=/home/alice/swap:/data signed true >/dev/null
 as_active alice "$PODCTL" --no-ask-password create --name chowned --bind=/home/alice/control:/data signed true >/dev/null
+# Where alice keeps things is hers to know: others see the destination only.
+assert_eq "$(as_inactive bob "$PODCTL" status --json control | jq -c '.binds[0] | [.source, .destination]')" '[null,"/data"]' \
+        "alice's bind as bob sees it"
+assert_match "$(as_inactive bob "$PODCTL" status control)" 'Binds: \(hidden\):/data' "alice's bind in bob's status"
+assert_eq "$(as_inactive alice "$PODCTL" status --json control | jq -r '.binds[0].source')" /home/alice/control \
+        "alice's bind as she sees it"
 # Positive control: unchanged, it starts.
 as_active alice "$PODCTL" --no-ask-password start control
 wait_until 30 pod_in_state control exited
