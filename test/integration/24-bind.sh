@@ -146,7 +146,7 @@ expect_fail "Failed to idmap '/home/alice/data' \\(rootidmap\\)" \
 mkdir "$T/bobs"
 chown "$bob_uid:$bob_uid" "$T/bobs"
 for src in /etc "$T/bobs"; do
-        expect_fail 'Permission denied to create pod .*io\.podctl\.pod1\.start-privileged' \
+        expect_fail 'Interactive authentication required to create pod .*io\.podctl\.pod1\.start-privileged' \
                 as_active alice "$PODCTL" --no-ask-password create --name nope --bind="$src:/x" signed true
         assert_no_pod nope
 done
@@ -158,7 +158,7 @@ assert_no_pod nope
 # the host's root: an admin's.
 for opt in --bind=/home/alice/data:/d:idmap "--private-users=no --bind=/home/alice/data:/d"; do
         # shellcheck disable=SC2086
-        expect_fail 'Permission denied to create pod .*io\.podctl\.pod1\.start-privileged' \
+        expect_fail 'Interactive authentication required to create pod .*io\.podctl\.pod1\.start-privileged' \
                 as_active alice "$PODCTL" --no-ask-password create --name nope $opt signed true
         assert_no_pod nope
 done
