@@ -7,6 +7,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <systemd/sd-event.h>
 
@@ -122,6 +123,8 @@ typedef struct PodInfo {
         char *uid_mapping;
         AppInfo *apps;
         size_t n_apps;
+        BindMount *binds;
+        size_t n_binds;
 } PodInfo;
 
 static void app_infos_free(AppInfo *apps, size_t n) {
@@ -134,15 +137,46 @@ static void app_infos_free(AppInfo *apps, size_t n) {
         free(apps);
 }
 
+/* An array property's variant, "a" + contents, entered down to its array. */
+static int enter_variant_array(sd_bus_message *m, const char *contents) {
+        char signature[32];
+        int r;
+
+        snprintf(signature, sizeof signature, "a%s", contents);
+        r = sd_bus_message_enter_container(m, 'v', signature);
+        if (r < 0)
+                return r;
+        return sd_bus_message_enter_container(m, 'a', contents);
+}
+
+static int exit_variant_array(sd_bus_message *m) {
+        int r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+/* One more zeroed element of size at the end of *array; -EBADMSG beyond max. */
+static int grow_one(void **array, size_t *n, size_t max, size_t size) {
+        char *a;
+
+        if (*n >= max)
+                return -EBADMSG;
+        a = reallocarray(*array, *n + 1, size);
+        if (!a)
+                return -ENOMEM;
+        memset(a + *n * size, 0, size);
+        *array = a;
+        (*n)++;
+        return 0;
+}
+
 /* The Apps property, a(ssassi), into the PodInfo dest points to. */
 static int read_apps_property(sd_bus_message *m, void *dest) {
         PodInfo *info = dest;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'v', "a(ssassi)");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(m, 'a', "(ssassi)");
+        r = enter_variant_array(m, "(ssassi)");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'r', "ssassi")) > 0) {
@@ -150,15 +184,10 @@ static int read_apps_property(sd_bus_message *m, void *dest) {
                 AppInfo *a;
 
                 /* The service has at most POD_APPS_MAX; a longer list is not its. */
-                if (info->n_apps >= POD_APPS_MAX)
-                        return -EBADMSG;
-                a = reallocarray(info->apps, info->n_apps + 1, sizeof(AppInfo));
-                if (!a)
-                        return -ENOMEM;
-                info->apps = a;
-                a = info->apps + info->n_apps;
-                *a = (AppInfo) {};
-                info->n_apps++;
+                r = grow_one((void **) &info->apps, &info->n_apps, POD_APPS_MAX, sizeof(AppInfo));
+                if (r < 0)
+                        return r;
+                a = info->apps + info->n_apps - 1;
 
                 r = sd_bus_message_read(m, "ss", &name, &image);
                 if (r < 0)
@@ -182,10 +211,35 @@ static int read_apps_property(sd_bus_message *m, void *dest) {
         }
         if (r < 0)
                 return r;
-        r = sd_bus_message_exit_container(m);
+        return exit_variant_array(m);
+}
+
+/* The BindMounts property, a(ssbs), into the PodInfo dest points to. */
+static int read_binds_property(sd_bus_message *m, void *dest) {
+        PodInfo *info = dest;
+        const char *source, *destination, *options;
+        int read_only, r;
+
+        r = enter_variant_array(m, "(ssbs)");
         if (r < 0)
                 return r;
-        return sd_bus_message_exit_container(m);
+        while ((r = sd_bus_message_read(m, "(ssbs)", &source, &destination, &read_only, &options)) > 0) {
+                BindMount *b;
+
+                /* The service has at most BIND_MOUNTS_MAX; a longer list is not its. */
+                r = grow_one((void **) &info->binds, &info->n_binds, BIND_MOUNTS_MAX, sizeof(BindMount));
+                if (r < 0)
+                        return r;
+                b = info->binds + info->n_binds - 1;
+                *b = (BindMount) { .read_only = read_only, .source = strdup(source), .destination = strdup(destination) };
+                if (!b->source || !b->destination)
+                        return -ENOMEM;
+                if (bind_options_parse(options, &b->recursive, &b->idmap) < 0)
+                        return -EBADMSG;
+        }
+        if (r < 0)
+                return r;
+        return exit_variant_array(m);
 }
 
 static void pod_info_done(PodInfo *p) {
@@ -207,6 +261,7 @@ static void pod_info_done(PodInfo *p) {
         free(p->exit_policy);
         free(p->uid_mapping);
         app_infos_free(p->apps, p->n_apps);
+        bind_mounts_free(p->binds, p->n_binds);
 }
 
 static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_error *error) {
@@ -247,6 +302,7 @@ static int pod_info_get(sd_bus *bus, const char *name, PodInfo *info, sd_bus_err
                 { "ExitPolicy",         's', &info->exit_policy            },
                 { "UIDMapping",         's', &info->uid_mapping            },
                 { "Apps",               'f', info, read_apps_property      },
+                { "BindMounts",         'f', info, read_binds_property     },
                 {}
         };
 
@@ -305,6 +361,25 @@ static json_t *app_infos_to_json(const AppInfo *apps, size_t n, bool hidden) {
         return a;
 }
 
+/* [{source, destination, read_only, options}]: source is null where the service hid it. */
+static json_t *binds_to_json(const BindMount *binds, size_t n) {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < n; i++) {
+                _cleanup_free_ char *options = bind_options_to_string(binds + i);
+
+                if (!options || json_array_append_new(a, json_pack("{s:o, s:s, s:b, s:s}",
+                                                                   "source", json_string_or_null(binds[i].source),
+                                                                   "destination", binds[i].destination,
+                                                                   "read_only", binds[i].read_only,
+                                                                   "options", options)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
 static int pod_info_to_json(const PodInfo *p, json_t **ret) {
         bool has_exit = !isempty(p->exit_code), hidden = pod_details_hidden(p);
         json_t *j;
@@ -344,7 +419,8 @@ static int pod_info_to_json(const PodInfo *p, json_t **ret) {
         if (json_object_set_new(j, "exit_policy", json_string_or_null(p->exit_policy)) < 0 ||
             json_object_set_new(j, "uid_mapping", json_string_or_null(p->uid_mapping)) < 0 ||
             json_object_set_new(j, "disk_max", json_limit(p->disk_max)) < 0 ||
-            json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps, hidden)) < 0) {
+            json_object_set_new(j, "apps", app_infos_to_json(p->apps, p->n_apps, hidden)) < 0 ||
+            json_object_set_new(j, "binds", binds_to_json(p->binds, p->n_binds)) < 0) {
                 json_decref(j);
                 return -ENOMEM;
         }
@@ -449,6 +525,15 @@ static void pod_info_print(const PodInfo *p) {
                 print_field("UID range:", range);
         } else
                 print_field("UID range:", "none (host's root)");
+        for (size_t i = 0; i < p->n_binds; i++) {
+                const BindMount *b = p->binds + i;
+                _cleanup_free_ char *options = bind_options_to_string(b), *line = NULL;
+
+                if (!options || asprintf(&line, "%s:%s (%s, %s)", isempty(b->source) ? "(hidden)" : b->source,
+                                         b->destination, b->read_only ? "ro" : "rw", options) < 0)
+                        return (void) log_oom();
+                print_field(i == 0 ? "Binds:" : "", line);
+        }
         if (!strv_isempty(p->capabilities_add) || !strv_isempty(p->capabilities_drop)) {
                 _cleanup_free_ char *add = strv_join(p->capabilities_add, " "), *drop = strv_join(p->capabilities_drop, " ");
                 char caps[1024];
@@ -575,6 +660,9 @@ typedef struct CreateArgs {
         const char *network;
         char **capabilities_add;
         char **capabilities_drop;
+        /* --bind and --bind-ro: SRC[:DST[:OPTIONS]] each, and "rw" or "ro" for each. */
+        char **binds;
+        char **binds_mode;
 
         const char *image;
         char **command; /* points into argv */
@@ -591,6 +679,8 @@ static void create_args_done(CreateArgs *a) {
         strv_free(a->environment);
         strv_free(a->capabilities_add);
         strv_free(a->capabilities_drop);
+        strv_free(a->binds);
+        strv_free(a->binds_mode);
         pod_config_done(&a->pod);
 }
 
@@ -629,8 +719,18 @@ static int create_args_add_app(CreateArgs *a, const char *image, char **command)
         return 0;
 }
 
-/* --pod-file: {"name": ..., "exit_policy": ..., "apps": [{"name", "image", "command",
- * "environment", "working_directory"}, ...]}, the apps as pod.json has them. */
+static int create_args_add_bind(CreateArgs *a, const char *spec, bool read_only) {
+        if (strv_length(a->binds) >= BIND_MOUNTS_MAX)
+                return log_error_errno(E2BIG, "Too many bind mounts, a pod has at most %d.", BIND_MOUNTS_MAX);
+        if (strv_extend(&a->binds, spec) < 0 || strv_extend(&a->binds_mode, read_only ? "ro" : "rw") < 0)
+                return log_oom();
+        return 0;
+}
+
+/* --pod-file: {"name": ..., "exit_policy": ..., "bind": [SRC[:DST[:OPTIONS]]...], "bind_ro": [...],
+ * "apps": [{"name", "image", "command", "environment", "working_directory"}, ...]}, the apps
+ * as pod.json has them. Relative sources are relative to the working directory, as on the
+ * command line. */
 static int create_args_load_pod_file(CreateArgs *a) {
         _cleanup_json_ json_t *j = NULL;
         json_error_t e;
@@ -648,8 +748,24 @@ static int create_args_load_pod_file(CreateArgs *a) {
                 return log_error_errno(EINVAL, "Pod file %s is not a JSON object.", a->pod_file);
 
         json_object_foreach(j, s, v)
-                if (!STR_IN_SET(s, "name", "exit_policy", "apps"))
+                if (!STR_IN_SET(s, "name", "exit_policy", "apps", "bind", "bind_ro"))
                         return log_error_errno(EINVAL, "Pod file %s: unknown key '%s'.", a->pod_file, s);
+
+        /* After those of the command line. */
+        for (unsigned ro = 0; ro <= 1; ro++) {
+                const char *key = ro ? "bind_ro" : "bind";
+                json_t *l = json_object_get(j, key), *entry;
+
+                if (l && !json_is_array(l))
+                        return log_error_errno(EINVAL, "Pod file %s: \"%s\" must be an array of SRC[:DST[:OPTIONS]].", a->pod_file, key);
+                json_array_foreach(l, i, entry) {
+                        if (!json_is_string(entry))
+                                return log_error_errno(EINVAL, "Pod file %s: \"%s\" must be an array of SRC[:DST[:OPTIONS]].", a->pod_file, key);
+                        r = create_args_add_bind(a, json_string_value(entry), ro);
+                        if (r < 0)
+                                return r;
+                }
+        }
 
         v = json_object_get(j, "name");
         if (v) {
@@ -733,7 +849,10 @@ enum {
         ARG_DISK_LIMIT,
         ARG_POD_FILE,
         ARG_EXIT_POLICY,
+        ARG_BIND,
+        ARG_BIND_RO,
 };
+
 
 static int parse_create_option(int c, const char *arg, void *userdata) {
         CreateArgs *a = userdata;
@@ -827,6 +946,9 @@ static int parse_create_option(int c, const char *arg, void *userdata) {
         case ARG_POD_FILE:
                 a->pod_file = arg;
                 return 1;
+        case ARG_BIND:
+        case ARG_BIND_RO:
+                return create_args_add_bind(a, arg, c == ARG_BIND_RO) < 0 ? -EINVAL : 1;
         case ARG_EXIT_POLICY:
                 a->pod.exit_policy = exit_policy_from_string(arg);
                 if (a->pod.exit_policy < 0)
@@ -906,6 +1028,8 @@ static int parse_create_args(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "app",       required_argument, NULL, ARG_APP       },
                 { "pod-file",  required_argument, NULL, ARG_POD_FILE  },
                 { "exit-policy", required_argument, NULL, ARG_EXIT_POLICY },
+                { "bind",      required_argument, NULL, ARG_BIND      },
+                { "bind-ro",   required_argument, NULL, ARG_BIND_RO   },
                 {}
         };
         const VerbSyntax syntax = {
@@ -985,6 +1109,67 @@ static int append_app_options(sd_bus_message *m, const CreateArgs *a, const PodA
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* BindMounts, a(hsbs): podctl opens each source with the caller's rights and passes it;
+ * the service takes no path. */
+static int append_bind_mounts(sd_bus_message *m, const CreateArgs *a) {
+        int r;
+
+        if (strv_isempty(a->binds))
+                return 0;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "BindMounts");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a(hsbs)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(hsbs)");
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the bind mounts: %m");
+
+        for (size_t i = 0; a->binds[i]; i++) {
+                _cleanup_free_ char *source = NULL, *destination = NULL, *options = NULL, *cwd = NULL, *absolute = NULL;
+                _cleanup_close_ int fd = -EBADF;
+                struct stat st;
+
+                r = bind_spec_parse(a->binds[i], &source, &destination, &options);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        return log_error_errno(r, "Invalid bind mount '%s', expected SRC[:DST[:OPTIONS]].", a->binds[i]);
+                /* DST defaults to SRC, and is a path in the pod: where SRC is on the host. */
+                if (streq(source, destination) && source[0] != '/') {
+                        cwd = getcwd(NULL, 0);
+                        if (!cwd || asprintf(&absolute, "%s/%s", streq(cwd, "/") ? "" : cwd, source) < 0)
+                                return log_oom();
+                        free(destination);
+                        destination = TAKE_PTR(absolute);
+                }
+
+                fd = open(source, O_PATH | O_CLOEXEC);
+                if (fd < 0)
+                        return log_error_errno(errno, "Failed to open '%s' of bind mount '%s': %m", source, a->binds[i]);
+                if (fstat(fd, &st) < 0)
+                        return log_error_errno(errno, "Failed to look at '%s' of bind mount '%s': %m", source, a->binds[i]);
+                if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                        return log_error_errno(EMEDIUMTYPE, "Invalid bind mount '%s': '%s' is neither a directory nor a regular file.",
+                                               a->binds[i], source);
+
+                r = sd_bus_message_append(m, "(hsbs)", fd, destination, streq(a->binds_mode[i], "ro"), options ?: "");
+                if (r < 0)
+                        return log_error_errno(r, "Failed to build the bind mounts: %m");
+        }
+
+        r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the bind mounts: %m");
         return 0;
 }
 
@@ -1079,6 +1264,9 @@ static int create_pod(sd_bus *bus, const CreateArgs *a, char **ret_name) {
                 r = append_strv_option(m, "CapabilitiesDrop", a->capabilities_drop);
         if (r < 0)
                 goto fail;
+        r = append_bind_mounts(m, a);
+        if (r < 0)
+                return r;
 
         const struct {
                 const char *key;

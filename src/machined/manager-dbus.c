@@ -6,6 +6,7 @@
 #include <sys/capability.h>
 #include <sys/stat.h>
 
+#include "bind-source.h"
 #include "bus-errors.h"
 #include "bus-polkit.h"
 #include "bus-util.h"
@@ -270,7 +271,73 @@ typedef struct CreateOptions {
         PodConfig *config;
         PodApp *app;         /* CreatePod's only app, or NULL */
         bool private_users;
+        /* Of each of config->binds: the owner of its source, and whether that is on a
+         * kernel pseudo file system. */
+        uid_t bind_uids[BIND_MOUNTS_MAX];
+        bool bind_pseudo_fs[BIND_MOUNTS_MAX];
 } CreateOptions;
+
+/* BindMounts, a(hsbs): (a file descriptor the caller opened, destination, read-only,
+ * nspawn's options). The daemon takes no path from the caller: the source is where the
+ * kernel says the descriptor's file is. */
+static int read_bind_mounts(sd_bus_message *m, CreateOptions *o, sd_bus_error *error) {
+        PodConfig *c = o->config;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a(hsbs)");
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
+                                         "Option BindMounts must be an array of (fd, destination, read-only, options).");
+        r = sd_bus_message_enter_container(m, 'a', "(hsbs)");
+        if (r < 0)
+                return r;
+
+        bind_mounts_free(c->binds, c->n_binds);
+        c->n_binds = 0;
+        c->binds = calloc(BIND_MOUNTS_MAX, sizeof(BindMount));
+        if (!c->binds)
+                return -ENOMEM;
+
+        for (;;) {
+                const char *destination, *options, *why;
+                int fd, read_only;
+                BindMount *b;
+
+                r = sd_bus_message_read(m, "(hsbs)", &fd, &destination, &read_only, &options);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (c->n_binds >= BIND_MOUNTS_MAX)
+                        return sd_bus_error_setf(error, BUS_ERROR_LIMIT_EXCEEDED, "Too many bind mounts (at most %d).",
+                                                 BIND_MOUNTS_MAX);
+                b = c->binds + c->n_binds++;
+                *b = (BindMount) { .read_only = read_only, .owner_uid = (uid_t) -1 };
+
+                why = bind_destination_invalid(destination);
+                if (why)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_BIND_MOUNT,
+                                                 "Invalid bind mount onto '%.80s': the destination %s.", destination, why);
+                b->destination = strdup(destination);
+                if (!b->destination)
+                        return -ENOMEM;
+                if (strlen(options) > 256 || bind_options_parse(options, &b->recursive, &b->idmap) < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_BIND_MOUNT,
+                                                 "Invalid bind mount onto '%s': unknown options '%.80s', expected rbind, "
+                                                 "norbind, idmap, noidmap or rootidmap.", destination, options);
+                r = bind_source_from_fd(fd, b, o->bind_uids + c->n_binds - 1, o->bind_pseudo_fs + c->n_binds - 1);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_BIND_MOUNT, "Invalid bind mount onto '%s': %s.",
+                                                 destination, bind_source_strerror(r));
+        }
+
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
 
 static int read_app_option_handler(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
         return read_app_option(m, key, userdata, error);
@@ -304,6 +371,8 @@ static int read_create_option(sd_bus_message *m, const char *key, void *userdata
                 r = read_bool(m, key, &c->read_only, error);
         else if (strcmp(key, "PrivateUsers") == 0)
                 r = read_bool(m, key, &o->private_users, error);
+        else if (strcmp(key, "BindMounts") == 0)
+                r = read_bind_mounts(m, o, error);
         else if (strcmp(key, "Network") == 0) {
                 const char *n;
 
@@ -369,14 +438,54 @@ static int pick_uid_shift(Manager *m, uint32_t *ret) {
         return uid_range_pick(used, n_used, taken, n_taken, ret);
 }
 
-/* Which action creating the pod is: start-privileged for any weakened confinement, else
- * start-signed if every app's image verified against a trusted key, else start-untrusted.
- * Rules see the images and their key IDs, comma-separated in the order of the apps. */
+/* Settles each bind's idmap and whom its source must stay owned by, and says whether the
+ * binds need an admin: a source the caller does not own (or one on a kernel pseudo file
+ * system), "idmap" (the pod's root would be the host's on that tree), or any bind into a
+ * pod that runs as the host's root. Root's binds are recorded as an admin's. */
+static int create_pod_check_binds(sd_bus_message *message, CreateOptions *o, bool *ret_privileged, sd_bus_error *error) {
+        PodConfig *c = o->config;
+        bool privileged = false;
+        uid_t caller;
+        int r;
+
+        if (c->n_binds == 0) {
+                *ret_privileged = false;
+                return 0;
+        }
+        r = bus_query_caller_uid(message, &caller);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < c->n_binds; i++) {
+                BindMount *b = c->binds + i;
+                bool own = o->bind_uids[i] == caller && !o->bind_pseudo_fs[i];
+
+                if ((int) b->idmap < 0) {
+                        b->idmap = o->private_users ? BIND_IDMAP_ROOT : BIND_IDMAP_NO;
+                        b->idmap_auto = o->private_users;
+                }
+                if (!o->private_users && b->idmap != BIND_IDMAP_NO)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_BIND_MOUNT,
+                                                 "Invalid bind mount of '%s' onto '%s': %s needs the pod's own user "
+                                                 "namespace, and it runs as the host's root.",
+                                                 b->source, b->destination, bind_idmap_to_string(b->idmap));
+                privileged = privileged || !own || b->idmap == BIND_IDMAP_YES || !o->private_users;
+                b->owner_uid = own && caller != 0 ? caller : (uid_t) -1;
+        }
+
+        *ret_privileged = privileged;
+        return 0;
+}
+
+/* Which action creating the pod is: start-privileged for any weakened confinement (binds
+ * included, see create_pod_check_binds()), else start-signed if every app's image verified
+ * against a trusted key, else start-untrusted. Rules see the images and their key IDs,
+ * comma-separated in the order of the apps, and the sources of the binds. */
 static int create_pod_authorize(sd_bus_message *message, Manager *m, const char *name, const PodConfig *c,
-                                bool private_users, uid_t *ret_uid, sd_bus_error *error) {
-        _cleanup_strv_free_ char **images = NULL, **keys = NULL;
-        _cleanup_free_ char *image = NULL, *key_id = NULL;
-        const char *action, *details[13];
+                                bool private_users, bool binds_privileged, uid_t *ret_uid, sd_bus_error *error) {
+        _cleanup_strv_free_ char **images = NULL, **keys = NULL, **sources = NULL;
+        _cleanup_free_ char *image = NULL, *key_id = NULL, *binds = NULL;
+        const char *action, *details[17];
         bool is_signed = true;
         size_t n = 0;
 
@@ -390,12 +499,16 @@ static int create_pod_authorize(sd_bus_message *message, Manager *m, const char 
                 if (strv_extend(&images, c->apps[k].image) < 0 || strv_extend(&keys, id ?: "") < 0)
                         return -ENOMEM;
         }
+        for (size_t k = 0; k < c->n_binds; k++)
+                if (strv_extend(&sources, c->binds[k].source) < 0)
+                        return -ENOMEM;
         image = strv_join(images, ",");
         key_id = strv_join(keys, ",");
-        if (!image || !key_id)
+        binds = strv_join(sources, ",");
+        if (!image || !key_id || !binds)
                 return -ENOMEM;
 
-        if (!private_users || c->network_host || c->capabilities_add != 0)
+        if (!private_users || c->network_host || c->capabilities_add != 0 || binds_privileged)
                 action = "io.podctl.pod1.start-privileged";
         else if (is_signed)
                 action = "io.podctl.pod1.start-signed";
@@ -418,6 +531,12 @@ static int create_pod_authorize(sd_bus_message *message, Manager *m, const char 
         }
         details[n++] = "private_users";
         details[n++] = private_users ? "yes" : "no";
+        if (c->n_binds > 0) {
+                details[n++] = "binds";
+                details[n++] = binds;
+                details[n++] = "binds_owned";
+                details[n++] = binds_privileged ? "no" : "yes";
+        }
         details[n] = NULL;
 
         return bus_verify_polkit_async(message, action, details, &m->polkit, ret_uid, error);
@@ -491,9 +610,10 @@ static int create_pod_reply_after_reload(Manager *m, sd_bus_message *message, Po
 }
 
 /* What CreatePod and CreatePodWithApps share, once the apps and options are read. */
-static int create_pod(sd_bus_message *message, Manager *m, const char *name, PodConfig *c, bool private_users,
-                      sd_bus_error *error) {
+static int create_pod(sd_bus_message *message, Manager *m, const char *name, CreateOptions *o, sd_bus_error *error) {
         _cleanup_strv_free_ char **images = NULL;
+        PodConfig *c = o->config;
+        bool private_users = o->private_users, binds_privileged = false;
         Pod *p;
         uid_t uid;
         int r, reload;
@@ -508,7 +628,11 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Pod
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
                                          "A disk limit needs the btrfs store; %s is not on btrfs.", PODCTL_STATE_DIR);
 
-        r = create_pod_authorize(message, m, name, c, private_users, &uid, error);
+        r = create_pod_check_binds(message, o, &binds_privileged, error);
+        if (r < 0)
+                return r;
+
+        r = create_pod_authorize(message, m, name, c, private_users, binds_privileged, &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -682,7 +806,7 @@ static int method_create_pod(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
 
-        return create_pod(message, m, name, &c, o.private_users, error);
+        return create_pod(message, m, name, &o, error);
 }
 
 /* One (name, image, command, options) of CreatePodWithApps. */
@@ -753,7 +877,7 @@ static int method_create_pod_with_apps(sd_bus_message *message, void *userdata, 
         if (r < 0)
                 return r;
 
-        return create_pod(message, m, name, &c, o.private_users, error);
+        return create_pod(message, m, name, &o, error);
 }
 
 /* Manager.XxxPod(name, ...) = Pod.Xxx(...) on the named pod. */

@@ -195,6 +195,30 @@ static int property_get_apps(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_close_container(reply);
 }
 
+/* (source on the host, destination, read-only, options): the sources of another user's pod
+ * are hidden as its command is, they may name what the user keeps where. */
+static int property_get_bind_mounts(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pod *p = userdata;
+        bool visible = pod_details_visible(bus, reply, p);
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ssbs)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->config.n_binds; i++) {
+                const BindMount *b = p->config.binds + i;
+                _cleanup_free_ char *options = bind_options_to_string(b);
+
+                if (!options)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "(ssbs)", visible ? b->source : "", b->destination, b->read_only, options);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 /* How the pod's files are presented in its UID range: "idmap" (an idmapped mount),
  * "chown" (the file system cannot idmap: stage1 shifted a copy), or "none" (no user
  * namespace). */
@@ -608,6 +632,7 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Pod, config.read_only), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Network", "s", property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("UIDShift", "u", NULL, offsetof(Pod, config.uid_shift), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BindMounts", "a(ssbs)", property_get_bind_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("UIDMapping", "s", property_get_uid_mapping, 0, 0),
         SD_BUS_PROPERTY("CapabilitiesAdd", "as", property_get_capabilities, offsetof(Pod, config.capabilities_add), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CapabilitiesDrop", "as", property_get_capabilities, offsetof(Pod, config.capabilities_drop), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -14,6 +14,7 @@
 #define BUS_ERROR_IMPORT_FAILED "io.podctl.pod1.ImportFailed"
 #define BUS_ERROR_INVALID_NAME "io.podctl.pod1.InvalidName"
 #define BUS_ERROR_INVALID_ARGUMENT "io.podctl.pod1.InvalidArgument"
+#define BUS_ERROR_INVALID_BIND_MOUNT "io.podctl.pod1.InvalidBindMount" /* its destination, options or source */
 #define BUS_ERROR_NOT_PERMITTED "io.podctl.pod1.NotPermitted"
 #define BUS_ERROR_LIMIT_EXCEEDED "io.podctl.pod1.LimitExceeded"
 #define BUS_ERROR_STORAGE_FAILED "io.podctl.pod1.StorageFailed"

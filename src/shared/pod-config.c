@@ -162,6 +162,7 @@ void pod_config_done(PodConfig *c) {
         for (size_t i = 0; i < c->n_apps; i++)
                 pod_app_done(c->apps + i);
         free(c->apps);
+        bind_mounts_free(c->binds, c->n_binds);
         pod_config_init(c);
 }
 
@@ -281,6 +282,15 @@ int pod_config_to_json(const PodConfig *c, json_t **ret) {
         if (c->uid_shift != UID_INVALID &&
             json_object_set_new(j, "uid_shift", json_integer((json_int_t) c->uid_shift)) < 0)
                 return -ENOMEM;
+        if (c->n_binds > 0) {
+                json_t *binds = json_array();
+
+                if (!binds || json_object_set_new(j, "binds", binds) < 0)
+                        return -ENOMEM;
+                for (size_t i = 0; i < c->n_binds; i++)
+                        if (json_array_append_new(binds, bind_mount_to_json(c->binds + i)) < 0)
+                                return -ENOMEM;
+        }
 
         *ret = TAKE_PTR(j);
         return 0;
@@ -334,6 +344,28 @@ static int app_from_json(json_t *j, PodApp *ret) {
 
         *ret = a;
         a = (PodApp) {};
+        return 0;
+}
+
+/* Absent in pods without binds, and in those made before binds existed. */
+static int binds_from_json(json_t *a, PodConfig *c) {
+        size_t i;
+        json_t *v;
+        int r;
+
+        if (!a)
+                return 0;
+        if (!json_is_array(a) || json_array_size(a) > BIND_MOUNTS_MAX)
+                return -EBADMSG;
+        c->binds = calloc(json_array_size(a), sizeof(BindMount));
+        if (!c->binds && json_array_size(a) > 0)
+                return -ENOMEM;
+        json_array_foreach(a, i, v) {
+                r = bind_mount_from_json(v, c->binds + i);
+                if (r < 0)
+                        return r;
+                c->n_binds = i + 1;
+        }
         return 0;
 }
 
@@ -410,7 +442,8 @@ int pod_config_from_json(json_t *j, PodConfig *ret) {
         }
         if ((r = caps_from_json(json_object_get(j, "capabilities_add"), &c.capabilities_add)) < 0 ||
             (r = caps_from_json(json_object_get(j, "capabilities_drop"), &c.capabilities_drop)) < 0 ||
-            (r = uid_shift_from_json(json_object_get(j, "uid_shift"), &c.uid_shift)) < 0)
+            (r = uid_shift_from_json(json_object_get(j, "uid_shift"), &c.uid_shift)) < 0 ||
+            (r = binds_from_json(json_object_get(j, "binds"), &c)) < 0)
                 goto fail;
 
         r = -EBADMSG;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bind-mount.h"
+
 /* The contract between podmachined, which writes a pod's pod.json, and stage1, which
  * reads it at every start (whether podctl, systemctl or machines.target started the
  * pod), and the exit.json stage1 leaves behind when the pod ends. */
@@ -71,6 +73,8 @@ typedef struct PodConfig {
         uint64_t capabilities_add;  /* bit N = capability N, on top of the default set */
         uint64_t capabilities_drop; /* bit N = capability N, taken from the default set */
         uint32_t uid_shift;         /* pod root is this host UID/GID, 65536 wide; UID_INVALID: no user namespace */
+        BindMount *binds;           /* into every app's root, in this order */
+        size_t n_binds;
 
         /* Applied to the pod's unit by stage1 before the app starts. */
         uint64_t memory_max;             /* bytes */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "bind-setup.h"
 #include "caps.h"
 #include "mount-setup.h"
 #include "name.h"
@@ -37,12 +38,31 @@ _noreturn_ static void init_fail(int sock, const Stage1Message *failure) {
         _exit(EXIT_FAILURE);
 }
 
+static int compare_fds(const void *a, const void *b) {
+        return *(const int *) a - *(const int *) b;
+}
+
 /* Whatever stage1 inherited or opened (the pod's directory, the other end of the socket)
- * is a way out to the host: the init keeps only stdio and its socket. */
-static int close_other_fds(int keep) {
-        if (keep > 3 && close_range(3, (unsigned) keep - 1, 0) < 0)
-                return -errno;
-        return RET_NERRNO(close_range((unsigned) keep + 1, ~0U, 0));
+ * is a way out to the host: the init keeps only stdio, its socket and the binds' mounts,
+ * which it attaches before the app runs. */
+static int close_other_fds(const PodInit *p) {
+        int keep[1 + BIND_MOUNTS_MAX];
+        size_t n = 0;
+        unsigned from = 3;
+
+        keep[n++] = p->socket;
+        for (size_t i = 0; i < p->n_binds && i < BIND_MOUNTS_MAX; i++)
+                keep[n++] = p->binds[i].fd;
+        qsort(keep, n, sizeof(int), compare_fds);
+
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] < 3 || (unsigned) keep[i] < from)
+                        continue;
+                if ((unsigned) keep[i] > from && close_range(from, (unsigned) keep[i] - 1, 0) < 0)
+                        return -errno;
+                from = (unsigned) keep[i] + 1;
+        }
+        return RET_NERRNO(close_range(from, ~0U, 0));
 }
 
 static int init_confine(const PodInit *p, Stage1Message *failure);
@@ -396,11 +416,24 @@ static int init_mount_apps(const PodInit *p, const int *tree_fds, unsigned plain
                 r = mount_setup_api(p->name, a->root, !p->private_users || p->private_network, failure);
                 if (r < 0)
                         return r;
-                if (p->read_only) {
-                        r = mount_setup_read_only(p->name, a->root, failure);
+        }
+
+        /* Bind by bind, so that a later bind below an earlier one's destination is not
+         * in the copy of that one the next app gets. */
+        for (size_t k = 0; k < p->n_binds; k++)
+                for (size_t i = 0; i < p->n_apps; i++) {
+                        const PodInitBind *b = p->binds + k;
+
+                        r = bind_attach(p->apps[i].root, b->destination, b->directory, b->recursive, b->fd, i > 0);
                         if (r < 0)
-                                return r;
+                                return stage1_message_failed(failure, r, "Failed to bind onto '%s' in app '%s' of pod '%s': %m",
+                                                             b->destination, p->apps[i].name, p->name);
                 }
+
+        for (size_t i = 0; p->read_only && i < p->n_apps; i++) {
+                r = mount_setup_read_only(p->name, p->apps[i].root, failure);
+                if (r < 0)
+                        return r;
         }
 
         return mount_setup_pivot(p->name, p->n_apps > 1 ? POD_INIT_ROOT : p->apps[0].root, failure);
@@ -421,7 +454,7 @@ int pod_init_main(void *userdata) {
         for (size_t i = 0; i < ELEMENTSOF(tree_fds); i++)
                 tree_fds[i] = -EBADF;
 
-        r = close_other_fds(sock);
+        r = close_other_fds(p);
         if (r < 0) {
                 (void) stage1_message_failed(&failure, r, "Failed to close file descriptors: %m");
                 init_fail(sock, &failure);
@@ -443,6 +476,8 @@ int pod_init_main(void *userdata) {
                 init_fail(sock, &failure);
         for (size_t i = 0; i < p->n_apps; i++)
                 tree_fds[i] = safe_close(tree_fds[i]);
+        for (size_t i = 0; i < p->n_binds; i++)
+                safe_close(p->binds[i].fd);
 
         if (sethostname(p->name, strlen(p->name)) < 0) {
                 (void) stage1_message_failed(&failure, errno, "Failed to set the hostname of pod '%s': %m", p->name);

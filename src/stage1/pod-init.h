@@ -35,12 +35,22 @@ typedef struct PodInitApp {
         const char *user;            /* "uid[:gid]" or "name[:group]", looked up in the app's /etc; NULL: root */
 } PodInitApp;
 
+/* A bind mount, attached in every app's root at destination (see bind_attach()). */
+typedef struct PodInitBind {
+        const char *destination;
+        bool directory;
+        bool recursive;
+        int fd;                      /* a detached mount stage1 made before the clone: ours too */
+} PodInitBind;
+
 typedef struct PodInit {
         const char *name;
         const char *pod_dir;         /* with a user namespace: relative paths are relative to it */
         bool private_users;          /* in a new user namespace: wait for MAPPED first */
         const PodInitApp *apps;
         size_t n_apps;
+        const PodInitBind *binds;
+        size_t n_binds;
         ExitPolicy exit_policy;
         bool private_network;        /* in a new network namespace: bring up loopback */
         bool read_only;              /* mount the root read-only */

@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 
 #include <libmount.h>
 
+#include "bind-setup.h"
 #include "caps.h"
 #include "copy-tree.h"
 #include "fileio.h"
@@ -62,6 +65,12 @@ typedef struct Stage1 {
         Stage1App *apps;       /* config.n_apps of them */
         PodInitApp *init_apps;
 
+        /* Detached copies of the binds' sources, for the init; closed once it reported READY. */
+        int bind_fds[BIND_MOUNTS_MAX];
+        struct stat bind_st[BIND_MOUNTS_MAX]; /* of each source, as opened at this start */
+        size_t n_bind_fds;
+        PodInitBind init_binds[BIND_MOUNTS_MAX];
+
         int stdio_fds[STAGE1_STDIO_FDS];
         size_t n_stdio_fds;
 
@@ -86,6 +95,11 @@ static uint64_t monotonic_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+static void close_many(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                fds[i] = safe_close(fds[i]);
+}
+
 static void stage1_done(Stage1 *s) {
         free(s->pod_dir);
         safe_close(s->pod_dir_fd);
@@ -102,6 +116,7 @@ static void stage1_done(Stage1 *s) {
         }
         free(s->apps);
         free(s->init_apps);
+        close_many(s->bind_fds, s->n_bind_fds);
         pod_config_done(&s->config);
         for (size_t i = 0; i < s->n_stdio_fds; i++)
                 safe_close(s->stdio_fds[i]);
@@ -210,6 +225,34 @@ static int stage1_prepare_app(Stage1 *s, size_t i) {
         return 0;
 }
 
+/* Each bind's source, re-opened from the host's root as it is now: refused unless it is
+ * still the inode, type and owner that were authorized when the pod was created, so that
+ * swapping it for a symlink (or anything else) afterwards gains nothing. */
+static int stage1_open_binds(Stage1 *s) {
+        for (size_t i = 0; i < s->config.n_binds; i++) {
+                const BindMount *b = s->config.binds + i;
+                _cleanup_close_ int fd = -EBADF;
+                int tree_fd;
+
+                fd = bind_source_open(b, s->bind_st + i);
+                if (fd < 0)
+                        return stage1_fail(s, fd, "Refusing to bind '%s' onto '%s' in pod '%s': %s.", b->source,
+                                           b->destination, s->name, bind_source_open_strerror(fd));
+                tree_fd = bind_source_clone(b, fd);
+                if (tree_fd < 0)
+                        return stage1_fail(s, tree_fd, "Failed to clone the mount of '%s' for pod '%s': %m", b->source, s->name);
+
+                s->bind_fds[s->n_bind_fds++] = tree_fd;
+                s->init_binds[i] = (PodInitBind) {
+                        .destination = b->destination,
+                        .directory = b->directory,
+                        .recursive = b->recursive,
+                        .fd = tree_fd,
+                };
+        }
+        return 0;
+}
+
 static int stage1_prepare(Stage1 *s) {
         int r;
 
@@ -229,7 +272,7 @@ static int stage1_prepare(Stage1 *s) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return stage1_open_binds(s);
 }
 
 static int stage1_clone(Stage1 *s) {
@@ -250,6 +293,8 @@ static int stage1_clone(Stage1 *s) {
                 .private_users = s->config.uid_shift != UID_INVALID,
                 .apps = s->init_apps,
                 .n_apps = s->config.n_apps,
+                .binds = s->init_binds,
+                .n_binds = s->n_bind_fds,
                 .exit_policy = s->config.exit_policy,
                 .private_network = !s->config.network_host,
                 .read_only = s->config.read_only,
@@ -296,11 +341,6 @@ static int write_map(pid_t pid, const char *file, uint32_t shift) {
         if (write(fd, map, (size_t) n) != n)
                 return -errno;
         return 0;
-}
-
-static void close_many(int *fds, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                fds[i] = safe_close(fds[i]);
 }
 
 /* In a child: copies the app's image into POD_DIR/DIR/.rootfs-shift/ (overlayfs cannot
@@ -430,6 +470,137 @@ static int stage1_idmap_app(Stage1 *s, size_t i, int userns_fd, int *ret_fd) {
         return 0;
 }
 
+/* A user namespace of one UID and one GID, uid and gid, both mapped onto host ID shift:
+ * through it the owner of a bind's source is the pod's root. */
+static int userns_open_single(uid_t uid, gid_t gid, uint32_t shift, int *ret_fd) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char map[64];
+        int pipe_fds[2], r = 0, status;
+        pid_t pid;
+        char c;
+
+        if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                safe_close(pipe_fds[0]);
+                safe_close(pipe_fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                /* Only there to hold the namespace while it is mapped and opened. */
+                safe_close(pipe_fds[0]);
+                if (unshare(CLONE_NEWUSER) < 0)
+                        _exit(EXIT_FAILURE);
+                (void) write(pipe_fds[1], "x", 1);
+                pause();
+                _exit(EXIT_SUCCESS);
+        }
+        safe_close(pipe_fds[1]);
+        if (read(pipe_fds[0], &c, 1) != 1)
+                r = -EPROTO;
+        safe_close(pipe_fds[0]);
+
+        for (unsigned k = 0; r >= 0 && k < 2; k++) {
+                _cleanup_close_ int map_fd = -EBADF;
+                int n = snprintf(map, sizeof map, "%" PRIu32 " %" PRIu32 " 1\n", k == 0 ? (uint32_t) uid : (uint32_t) gid, shift);
+
+                free(path);
+                path = NULL;
+                if (asprintf(&path, "/proc/%d/%s", (int) pid, k == 0 ? "uid_map" : "gid_map") < 0)
+                        r = -ENOMEM;
+                else if ((map_fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || write(map_fd, map, (size_t) n) != n)
+                        r = -errno;
+        }
+        if (r >= 0) {
+                free(path);
+                path = NULL;
+                if (asprintf(&path, "/proc/%d/ns/user", (int) pid) < 0)
+                        r = -ENOMEM;
+                else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                        r = -errno;
+        }
+
+        (void) kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* The group through which the pod's root writes to a user's source: the source's group if
+ * its owner is in it, else the owner's primary group. */
+static int user_bind_gid(uid_t uid, gid_t source_gid, gid_t *ret) {
+        struct passwd pw, *found = NULL;
+        gid_t groups[256];
+        int n = (int) ELEMENTSOF(groups);
+        char buf[4096];
+        int r;
+
+        r = getpwuid_r(uid, &pw, buf, sizeof buf, &found);
+        if (r > 0)
+                return -r;
+        if (!found)
+                return -ESRCH;
+        /* Past 256 groups only the primary one counts. */
+        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+                n = 0;
+        *ret = pw.pw_gid;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == source_gid)
+                        *ret = source_gid;
+        return 0;
+}
+
+/* idmap: the pod's own namespace, owner N on disk is N in the pod; rootidmap: the
+ * source's owner (as found at this start) is the pod's root. */
+static int stage1_idmap_binds(Stage1 *s, int userns_fd) {
+        for (size_t i = 0; i < s->n_bind_fds; i++) {
+                const BindMount *b = s->config.binds + i;
+                _cleanup_close_ int single_fd = -EBADF;
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+                int r;
+
+                if (b->idmap == BIND_IDMAP_NO)
+                        continue;
+                if (b->idmap == BIND_IDMAP_ROOT) {
+                        gid_t gid = s->bind_st[i].st_gid;
+
+                        /* A user's source may belong to a group the user is not in (made in
+                         * a setgid directory, say): the pod's root must not make files setgid
+                         * to it. Files of a group not mapped show as nobody's and stay
+                         * read-only in the pod. */
+                        if (b->owner_uid != (uid_t) -1) {
+                                r = user_bind_gid(b->owner_uid, gid, &gid);
+                                if (r < 0)
+                                        return stage1_fail(s, r, "Failed to look up the primary group of UID %u, "
+                                                           "owner of '%s' in pod '%s': %m",
+                                                           (unsigned) b->owner_uid, b->source, s->name);
+                        }
+                        r = userns_open_single(s->bind_st[i].st_uid, gid, s->config.uid_shift, &single_fd);
+                        if (r < 0)
+                                return stage1_fail(s, r, "Failed to make the user namespace for '%s' of pod '%s': %m",
+                                                   b->source, s->name);
+                }
+                attr.userns_fd = (uint64_t) (single_fd >= 0 ? single_fd : userns_fd);
+                if (mount_setattr(s->bind_fds[i], "", AT_EMPTY_PATH | (b->recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) >= 0)
+                        continue;
+                /* What a file system without idmapped mounts answers: the default gives way. */
+                if (b->idmap_auto && IN_SET(errno, EINVAL, EOPNOTSUPP, ENOSYS)) {
+                        log_info("The file system of '%s' cannot be idmapped: pod '%s' sees its owners through its own "
+                                 "UID range (noidmap).", b->source, s->name);
+                        continue;
+                }
+                return stage1_fail(s, errno, "Failed to idmap '%s' (%s) for pod '%s': %m", b->source,
+                                   bind_idmap_to_string(b->idmap), s->name);
+        }
+        return 0;
+}
+
 /* Maps the init's user namespace to the pod's range and hands it each app's root (btrfs)
  * or image (overlay) as a detached mount idmapped to that namespace: the tree on disk
  * stays as it is, no chown. The init waits for this before anything else. */
@@ -460,6 +631,11 @@ static int stage1_map_users(Stage1 *s) {
                         close_many(tree_fds, n);
                         return r;
                 }
+        }
+        r = stage1_idmap_binds(s, userns_fd);
+        if (r < 0) {
+                close_many(tree_fds, n);
+                return r;
         }
 
         for (size_t i = 0; i < n; i++)
@@ -671,6 +847,8 @@ static int stage1_start(Stage1 *s) {
         r = stage1_expect(s, STAGE1_MESSAGE_READY);
         if (r < 0)
                 return r;
+        /* Attached in the pod by now. */
+        close_many(s->bind_fds, s->n_bind_fds);
 
         if (bus) {
                 r = bus_register_machine(bus, s->name, s->pid, s->apps[0].rootfs, &error);
