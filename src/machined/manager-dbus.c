@@ -18,6 +18,7 @@
 #include "manager-dbus.h"
 #include "manager.h"
 #include "name.h"
+#include "parse.h"
 #include "paths.h"
 #include "pod-dbus.h"
 #include "strv.h"
@@ -169,17 +170,6 @@ static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
-}
-
-static bool env_assignment_is_valid(const char *e) {
-        const char *eq = strchr(e, '=');
-
-        if (!eq || eq == e)
-                return false;
-        for (const char *p = e; p < eq; p++)
-                if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (p > e && *p >= '0' && *p <= '9')))
-                        return false;
-        return true;
 }
 
 static int read_limit(sd_bus_message *m, const char *key, uint64_t min, uint64_t max, uint64_t *ret, sd_bus_error *error) {

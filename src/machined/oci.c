@@ -11,6 +11,7 @@
 
 #include "fileio.h"
 #include "oci.h"
+#include "parse.h"
 #include "strv.h"
 
 #define MEDIA_TYPE_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -530,9 +531,7 @@ static int defaults_check(OciDefaults *d, const char *what, char **ret_message) 
         char buf[100];
 
         for (size_t i = 0; d->env && d->env[i]; i++) {
-                const char *eq = strchr(d->env[i], '=');
-
-                if (!eq || eq == d->env[i])
+                if (!env_assignment_has_name(d->env[i]))
                         return fail(ret_message, -EBADMSG, "%s: environment entry '%s' is not NAME=VALUE.",
                                     what, printable(d->env[i], buf));
         }

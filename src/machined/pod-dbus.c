@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "paths.h"
 #include "pod-dbus.h"
+#include "parse.h"
 #include "pod-env.h"
 #include "strv.h"
 #include "user-slice.h"

@@ -290,3 +290,18 @@ char *format_owner(uint32_t uid) {
                 return NULL;
         return s;
 }
+
+bool env_assignment_has_name(const char *e) {
+        const char *eq = e ? strchr(e, '=') : NULL;
+
+        return eq && eq != e;
+}
+
+bool env_assignment_is_valid(const char *e) {
+        if (!env_assignment_has_name(e) || (*e >= '0' && *e <= '9'))
+                return false;
+        for (const char *p = e; *p != '='; p++)
+                if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+                        return false;
+        return true;
+}

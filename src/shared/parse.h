@@ -38,3 +38,10 @@ char *format_command(char * const *argv);
 
 /* User name of uid, else the number. */
 char *format_owner(uint32_t uid);
+
+/* "NAME=VALUE" with NAME a shell variable name ([A-Za-z_][A-Za-z0-9_]*): what a caller may
+ * set in a pod's or an exec'd command's environment. */
+bool env_assignment_is_valid(const char *e);
+/* "NAME=VALUE" with any non-empty NAME: what an image's configuration may carry (OCI sets
+ * no rule for the name), and so what a pod's stored environment may hold. */
+bool env_assignment_has_name(const char *e);

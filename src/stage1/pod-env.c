@@ -3,17 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "pod-env.h"
 #include "strv.h"
-
-bool env_assignment_is_valid(const char *e) {
-        const char *eq;
-
-        if (!e)
-                return false;
-        eq = strchr(e, '=');
-        return eq && eq != e;
-}
 
 static size_t env_key_length(const char *e) {
         return strcspn(e, "=");
@@ -38,7 +30,7 @@ int pod_env_build(char * const *pod_environment, const char *hostname, const cha
         char *e;
 
         for (size_t i = 0; pod_environment && pod_environment[i]; i++)
-                if (!env_assignment_is_valid(pod_environment[i]))
+                if (!env_assignment_has_name(pod_environment[i]))
                         return -EINVAL;
 
         /* PATH, container, HOSTNAME, TERM, the pod's entries and the terminating NULL. */

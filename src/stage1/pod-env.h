@@ -5,8 +5,6 @@
 
 #define POD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* "KEY=VALUE" with a non-empty KEY. */
-bool env_assignment_is_valid(const char *e);
 
 /* The app's complete environment: PATH, container=podctl, HOSTNAME and TERM (if term is
  * not NULL), then the pod's own entries, which replace those of the same name. -EINVAL if

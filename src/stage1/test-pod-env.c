@@ -1,16 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "parse.h"
 #include "pod-env.h"
 #include "strv.h"
 #include "tests.h"
 
 TEST(assignment) {
+        /* What callers may set: shell names. */
         ASSERT_TRUE(env_assignment_is_valid("A=b"));
         ASSERT_TRUE(env_assignment_is_valid("A="));
         ASSERT_TRUE(env_assignment_is_valid("A=b=c"));
+        ASSERT_TRUE(env_assignment_is_valid("_a1=x y"));
         ASSERT_FALSE(env_assignment_is_valid(NULL));
         ASSERT_FALSE(env_assignment_is_valid(""));
         ASSERT_FALSE(env_assignment_is_valid("A"));
         ASSERT_FALSE(env_assignment_is_valid("=b"));
+        ASSERT_FALSE(env_assignment_is_valid("1A=b"));
+        ASSERT_FALSE(env_assignment_is_valid("A-B=c"));
+        ASSERT_FALSE(env_assignment_is_valid("a.b=c"));
+
+        /* What images may carry: any non-empty name. */
+        ASSERT_TRUE(env_assignment_has_name("a.b=c"));
+        ASSERT_TRUE(env_assignment_has_name("1A=b"));
+        ASSERT_FALSE(env_assignment_has_name(NULL));
+        ASSERT_FALSE(env_assignment_has_name("A"));
+        ASSERT_FALSE(env_assignment_has_name("=b"));
 }
 
 TEST(defaults) {
