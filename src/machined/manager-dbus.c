@@ -660,7 +660,7 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Cre
         }
 
         /* Before the pod exists, so that nothing starts it outside its owner's slice. */
-        reload = manager_write_pod_slice(m, c->name, uid);
+        reload = manager_write_pod_dropins(m, c);
         if (reload < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_SYSTEMD_FAILED, "Failed to write the slice of pod '%s': %s",
                                          c->name, strerror(-reload));
@@ -670,7 +670,7 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Cre
                 _cleanup_free_ char *unit = pod_unit_name(c->name);
 
                 if (unit)
-                        (void) pod_slice_dropin_remove(POD_UNIT_DIR, unit);
+                        pod_dropins_remove(POD_UNIT_DIR, unit);
                 return sd_bus_error_setf(error, BUS_ERROR_STORAGE_FAILED, "Failed to create pod '%s': %s",
                                          c->name ?: name, strerror(-r));
         }

@@ -404,32 +404,36 @@ static bool unit_is_loaded(Manager *m, const char *unit, const char *want_slice)
         return !streq(slice, want_slice);
 }
 
-int manager_write_pod_slice(Manager *m, const char *name, uid_t owner) {
-        _cleanup_free_ char *unit = pod_unit_name(name), *slice = NULL;
-        int r, changed = 0;
+int manager_write_pod_dropins(Manager *m, const PodConfig *c) {
+        _cleanup_free_ char *unit = pod_unit_name(c->name), *slice = NULL;
+        int r, changed = 0, binds;
 
         if (!unit)
                 return -ENOMEM;
-        r = pod_slice_name(owner, &slice);
+        r = pod_slice_name(c->owner_uid, &slice);
         if (r < 0)
                 return r;
 
-        if (owner == 0) {
+        if (c->owner_uid == 0) {
                 r = pod_slice_dropin_remove(POD_UNIT_DIR, unit);
                 if (r < 0)
                         return log_error_errno(r, "Failed to remove the slice drop-in of %s: %m", unit);
         } else {
-                changed = user_slice_write(POD_UNIT_DIR, owner, &m->conf.users);
+                changed = user_slice_write(POD_UNIT_DIR, c->owner_uid, &m->conf.users);
                 if (changed < 0)
                         return changed;
-                r = pod_slice_dropin_write(POD_UNIT_DIR, unit, owner);
+                r = pod_slice_dropin_write(POD_UNIT_DIR, unit, c->owner_uid);
                 if (r < 0)
                         return r;
         }
+        binds = pod_binds_dropin_write(POD_UNIT_DIR, unit, c);
+        if (binds < 0)
+                return binds;
 
         /* A reload costs systemd a second or more of reading every unit file and stalls its
          * jobs meanwhile: only when it would otherwise go on with what it read before. */
         return (changed > 0 && (unit_is_loaded(m, slice, NULL) || unit_is_loaded(m, POD_USERS_SLICE, NULL))) ||
+               (binds > 0 && unit_is_loaded(m, unit, NULL)) ||
                unit_is_loaded(m, unit, slice);
 }
 
@@ -515,9 +519,12 @@ static void manager_sync_slices(Manager *m) {
                 int r;
 
                 if (conf_ok || p->config.owner_uid == 0)
-                        r = manager_write_pod_slice(m, p->config.name, p->config.owner_uid);
-                else
+                        r = manager_write_pod_dropins(m, &p->config);
+                else {
                         r = pod_slice_dropin_write(POD_UNIT_DIR, p->unit, p->config.owner_uid);
+                        if (r >= 0)
+                                r = pod_binds_dropin_write(POD_UNIT_DIR, p->unit, &p->config) || r;
+                }
                 reload = reload || r > 0;
         }
         if (reload)

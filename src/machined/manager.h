@@ -75,9 +75,10 @@ int manager_delete_later(Manager *m, int dir_fd, const char *name);
 /* Renames dir_fd/name to a hidden .rm-* name, which is the removal, and deletes it later. */
 int manager_remove_tree(Manager *m, int dir_fd, const char *name);
 
-/* Puts the pod named name into the slice of its owner, writing the unit files that say so
- * (root's pods need none, and lose one left behind). Returns 1 if systemd must reload. */
-int manager_write_pod_slice(Manager *m, const char *name, uid_t owner);
+/* Writes the drop-ins of c's unit: its owner's slice (root's pods need none, and lose one
+ * left behind), and RequiresMountsFor= of its binds' sources. Returns 1 if systemd must
+ * reload. */
+int manager_write_pod_dropins(Manager *m, const PodConfig *c);
 /* Asks systemd to reload its units; callback, if not NULL, gets the reply. */
 int manager_reload_systemd(Manager *m, sd_bus_message_handler_t callback, void *userdata);
 

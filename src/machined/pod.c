@@ -806,7 +806,7 @@ int pod_remove(Pod *p) {
 
         /* No reload for it: a later pod of this name reloads at its creation if systemd
          * still holds the unit with this slice then. */
-        (void) pod_slice_dropin_remove(POD_UNIT_DIR, p->unit);
+        pod_dropins_remove(POD_UNIT_DIR, p->unit);
 
         /* A failed pod@NAME.service would otherwise stay listed by systemctl. */
         (void) sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit",

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-errors.h"
+#include "fileio.h"
 #include "podctl-conf.h"
 #include "tests.h"
 #include "user-slice.h"
@@ -114,11 +119,51 @@ TEST(limits_apply) {
         ASSERT_TRUE(c.tasks_max == LIMIT_UNSET);
 }
 
+TEST(binds_dropin) {
+        char dir[] = "/tmp/test-binds-dropin-XXXXXX", path[256], text[512];
+        BindMount binds[3] = {
+                { .source = (char *) "/srv/data" },
+                { .source = (char *) "/home/a b/100% \"x\"" },
+                { .source = (char *) "/tmp/new\nline" },
+        };
+        PodConfig c;
+        ssize_t n;
+        int fd;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        pod_config_init(&c);
+        c.binds = binds;
+        c.n_binds = 3;
+
+        ASSERT_EQ(pod_binds_dropin_write(dir, "pod@a.service", &c), 1);
+        ASSERT_EQ(pod_binds_dropin_write(dir, "pod@a.service", &c), 0); /* unchanged */
+        snprintf(path, sizeof path, "%s/pod@a.service.d/" POD_BINDS_DROPIN, dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        n = read(fd, text, sizeof text - 1);
+        close(fd);
+        ASSERT_TRUE(n > 0);
+        text[n] = 0;
+        /* Quoted, specifiers and quotes escaped; the path with a newline left out. */
+        ASSERT_TRUE(strstr(text, "\nRequiresMountsFor= \"/srv/data\" \"/home/a b/100%% \\\"x\\\"\"\n"));
+        ASSERT_FALSE(strstr(text, "line"));
+
+        /* No binds: the drop-in goes. */
+        c.n_binds = 0;
+        ASSERT_EQ(pod_binds_dropin_write(dir, "pod@a.service", &c), 1);
+        ASSERT_TRUE(access(path, F_OK) < 0 && errno == ENOENT);
+        ASSERT_EQ(pod_binds_dropin_write(dir, "pod@a.service", &c), 0);
+        c.binds = NULL;
+        pod_config_done(&c);
+        ASSERT_OK(rm_rf_at(AT_FDCWD, dir));
+}
+
 int main(void) {
         RUN(conf_defaults);
         RUN(conf_values);
         RUN(conf_invalid);
         RUN(slice_name);
         RUN(limits_apply);
+        RUN(binds_dropin);
         return 0;
 }

@@ -112,15 +112,31 @@ static int dropin_dir(const char *unit_dir, const char *unit, char **ret) {
         return asprintf(ret, "%s/%s.d", unit_dir, unit) < 0 ? -ENOMEM : 0;
 }
 
-int pod_slice_dropin_write(const char *unit_dir, const char *unit, uid_t owner) {
-        _cleanup_free_ char *dir = NULL, *slice = NULL, *text = NULL;
+/* Writes unit_dir/UNIT.d/name unless it holds text already; 1 if it changed. */
+static int dropin_write(const char *unit_dir, const char *unit, const char *name, const char *text) {
+        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dir_fd = -EBADF;
         int r;
 
-        r = pod_slice_name(owner, &slice);
+        r = dropin_dir(unit_dir, unit, &dir);
         if (r < 0)
                 return r;
-        r = dropin_dir(unit_dir, unit, &dir);
+        if (mkdir(unit_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", unit_dir);
+        dir_fd = open_dir(dir);
+        if (dir_fd < 0)
+                return log_error_errno(dir_fd, "Failed to open %s: %m", dir);
+        r = write_if_changed(dir_fd, name, text);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s/%s: %m", dir, name);
+        return r;
+}
+
+int pod_slice_dropin_write(const char *unit_dir, const char *unit, uid_t owner) {
+        _cleanup_free_ char *slice = NULL, *text = NULL;
+        int r;
+
+        r = pod_slice_name(owner, &slice);
         if (r < 0)
                 return r;
         if (asprintf(&text,
@@ -129,31 +145,73 @@ int pod_slice_dropin_write(const char *unit_dir, const char *unit, uid_t owner) 
                      "Slice=%s\n",
                      (uint32_t) owner, slice) < 0)
                 return -ENOMEM;
-
-        if (mkdir(unit_dir, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create %s: %m", unit_dir);
-        dir_fd = open_dir(dir);
-        if (dir_fd < 0)
-                return log_error_errno(dir_fd, "Failed to open %s: %m", dir);
-        r = write_if_changed(dir_fd, POD_SLICE_DROPIN, text);
-        if (r < 0)
-                return log_error_errno(r, "Failed to write %s/%s: %m", dir, POD_SLICE_DROPIN);
-        return r;
+        return dropin_write(unit_dir, unit, POD_SLICE_DROPIN, text);
 }
 
-int pod_slice_dropin_remove(const char *unit_dir, const char *unit) {
+static int dropin_remove(const char *unit_dir, const char *unit, const char *name) {
         _cleanup_free_ char *dir = NULL, *path = NULL;
         int r;
 
         r = dropin_dir(unit_dir, unit, &dir);
         if (r < 0)
                 return r;
-        if (asprintf(&path, "%s/%s", dir, POD_SLICE_DROPIN) < 0)
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         if (unlink(path) < 0)
                 return errno == ENOENT ? 0 : -errno;
         (void) rmdir(dir);
         return 1;
+}
+
+int pod_slice_dropin_remove(const char *unit_dir, const char *unit) {
+        return dropin_remove(unit_dir, unit, POD_SLICE_DROPIN);
+}
+
+void pod_dropins_remove(const char *unit_dir, const char *unit) {
+        (void) dropin_remove(unit_dir, unit, POD_SLICE_DROPIN);
+        (void) dropin_remove(unit_dir, unit, POD_BINDS_DROPIN);
+}
+
+/* A path as one quoted word of RequiresMountsFor=: specifiers and quotes escaped. Paths with
+ * control characters have no safe spelling there: skipped. */
+static int append_quoted_path(FILE *f, const char *path) {
+        for (const char *p = path; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        return 0;
+        fputs(" \"", f);
+        for (const char *p = path; *p; p++) {
+                if (*p == '%')
+                        fputc('%', f);
+                else if (*p == '"' || *p == '\\')
+                        fputc('\\', f);
+                fputc(*p, f);
+        }
+        fputc('"', f);
+        return 1;
+}
+
+int pod_binds_dropin_write(const char *unit_dir, const char *unit, const PodConfig *c) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t size = 0, n = 0;
+
+        if (c->n_binds == 0)
+                return dropin_remove(unit_dir, unit, POD_BINDS_DROPIN);
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs("# Written by podmachined: the file systems of the pod's bind mounts.\n"
+              "[Unit]\n"
+              "RequiresMountsFor=", f);
+        for (size_t i = 0; i < c->n_binds; i++)
+                n += append_quoted_path(f, c->binds[i].source);
+        fputc('\n', f);
+        if (fclose(TAKE_PTR(f)) != 0)
+                return -ENOMEM;
+        if (n == 0)
+                return dropin_remove(unit_dir, unit, POD_BINDS_DROPIN);
+        return dropin_write(unit_dir, unit, POD_BINDS_DROPIN, text);
 }
 
 /* The user's limit as the pod's default, or refuses a pod above it. */

@@ -18,6 +18,7 @@
 /* Pods of users other than root run in machine-pods-u<UID>.slice, below this one. */
 #define POD_USERS_SLICE "machine-pods.slice"
 #define POD_SLICE_DROPIN "50-podctl-slice.conf"
+#define POD_BINDS_DROPIN "50-podctl-binds.conf"
 
 /* The slice the pods of owner run in: root's in machine.slice, as every pod did before,
  * everyone else's in a slice of their own that bounds them all together. */
@@ -32,6 +33,13 @@ int user_slice_write(const char *unit_dir, uid_t uid, const UserLimits *l);
 int pod_slice_dropin_write(const char *unit_dir, const char *unit, uid_t owner);
 /* Returns 1 if there was one to remove. */
 int pod_slice_dropin_remove(const char *unit_dir, const char *unit);
+
+/* Writes unit_dir/UNIT.d/50-podctl-binds.conf with RequiresMountsFor= of the sources of
+ * c's bind mounts (so that a pod started at boot waits for the file systems they are on),
+ * or removes it if c has none. Returns 1 if it changed. */
+int pod_binds_dropin_write(const char *unit_dir, const char *unit, const PodConfig *c);
+/* Removes both drop-ins of unit. */
+void pod_dropins_remove(const char *unit_dir, const char *unit);
 
 /* For a pod created by a user other than root who owns n_owned pods already: the user's
  * MemoryMax and TasksMax become those the pod does not set (DiskLimit bounds all of the

@@ -69,7 +69,11 @@ assert_eq "$("$PODCTL" status --json shown | jq -c '.binds[1]')" \
 assert_eq "$(bus_call "$(bus_call /io/podctl/pod1 io.podctl.pod1.Manager.GetPod shown | sed "s/^(objectpath '\\(.*\\)',)$/\\1/")" \
         org.freedesktop.DBus.Properties.Get io.podctl.pod1.Pod BindMounts)" \
         "(<[('$T/rw', '/data', false, 'norbind,noidmap'), ('$T/ro', '/ro', true, 'rbind,rootidmap')]>,)" "BindMounts property"
+# A pod started at boot waits for the file systems of its sources.
+assert_eq "$(systemctl show -P RequiresMountsFor pod@shown.service | tr ' ' '\n' | grep -cxF -e "$T/rw" -e "$T/ro")" 2 \
+        "RequiresMountsFor of pod@shown"
 "$PODCTL" rm shown
+[ ! -e /etc/systemd/system/pod@shown.service.d/50-podctl-binds.conf ] || fail "binds drop-in of shown left behind"
 
 # --- how owners look: noidmap, idmap, rootidmap ----------------------------------------
 mkdir "$T/owned"
