@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Hashes a file the way podmachined's import stages it: 1 MiB reads, libsodium's
- * streaming BLAKE2b-512 (crypto_generichash, the minisign prehash), optionally with the
- * sha256 digest the staging computes beside it. Prints the hex digest, as b2sum and
- * sha256sum do, so the result can be checked against theirs.
+/* Hashes a file the way podmachined's import stages it: 1 MiB reads, OpenSSL's libcrypto
+ * through EVP with each algorithm fetched once (src/shared/digest.c): BLAKE2b-512 (the
+ * minisign prehash, computed when a prehashed signature is to be checked) and SHA-256 (the
+ * image digest, always computed). Prints the hex digest, as b2sum and sha256sum do, so the
+ * result can be checked against theirs.
  *
  *   bench-blake2b [--sha256|--stage] FILE
  *
- * --sha256: libsodium's SHA-256 alone; --stage: both, over the same buffer (what
- * podmachined does for every import). Built by bench/import-throughput with
- * "cc -O2 bench/bench-blake2b.c -lsodium". */
+ * --sha256: SHA-256 alone (an import with --verify=no or =checksum); --stage: both, over
+ * the same buffer (an import with --verify=signature). Built by bench/import-host with
+ * "cc -O2 bench/bench-blake2b.c -lcrypto". */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
+#include <openssl/evp.h>
 
 #define BLOCK_SIZE (1024 * 1024)
 
@@ -25,10 +26,22 @@ static void print_hex(const unsigned char *p, size_t n) {
                 printf("%02x", p[i]);
 }
 
+static EVP_MD_CTX *start(const char *name, EVP_MD **ret_md) {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+        *ret_md = EVP_MD_fetch(NULL, name, NULL);
+        if (!ctx || !*ret_md || EVP_DigestInit_ex2(ctx, *ret_md, NULL) != 1) {
+                fprintf(stderr, "bench-blake2b: cannot set up %s\n", name);
+                exit(1);
+        }
+        return ctx;
+}
+
 int main(int argc, char *argv[]) {
-        crypto_generichash_state blake;
-        crypto_hash_sha256_state sha;
-        unsigned char b[crypto_generichash_BYTES_MAX], s[crypto_hash_sha256_BYTES];
+        EVP_MD *blake_md = NULL, *sha_md = NULL;
+        EVP_MD_CTX *blake = NULL, *sha = NULL;
+        unsigned char b[EVP_MAX_MD_SIZE], s[EVP_MAX_MD_SIZE];
+        unsigned int b_size = 0, s_size = 0;
         const char *path;
         unsigned char *buf;
         int fd, do_blake = 1, do_sha = 0;
@@ -43,18 +56,16 @@ int main(int argc, char *argv[]) {
         }
         path = argv[argc - 1];
 
-        if (sodium_init() < 0) {
-                fprintf(stderr, "bench-blake2b: sodium_init() failed\n");
-                return 1;
-        }
         buf = malloc(BLOCK_SIZE);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (!buf || fd < 0) {
                 fprintf(stderr, "bench-blake2b: %s: %s\n", path, strerror(errno));
                 return 1;
         }
-        crypto_generichash_init(&blake, NULL, 0, sizeof b);
-        crypto_hash_sha256_init(&sha);
+        if (do_blake)
+                blake = start("BLAKE2B-512", &blake_md);
+        if (do_sha)
+                sha = start("SHA2-256", &sha_md);
 
         for (;;) {
                 ssize_t n = read(fd, buf, BLOCK_SIZE);
@@ -66,23 +77,30 @@ int main(int argc, char *argv[]) {
                 }
                 if (n == 0)
                         break;
-                if (do_blake)
-                        crypto_generichash_update(&blake, buf, (size_t) n);
-                if (do_sha)
-                        crypto_hash_sha256_update(&sha, buf, (size_t) n);
+                if ((blake && EVP_DigestUpdate(blake, buf, (size_t) n) != 1) ||
+                    (sha && EVP_DigestUpdate(sha, buf, (size_t) n) != 1)) {
+                        fprintf(stderr, "bench-blake2b: hashing failed\n");
+                        return 1;
+                }
         }
 
-        if (do_blake) {
-                crypto_generichash_final(&blake, b, sizeof b);
-                print_hex(b, sizeof b);
+        if ((blake && EVP_DigestFinal_ex(blake, b, &b_size) != 1) ||
+            (sha && EVP_DigestFinal_ex(sha, s, &s_size) != 1)) {
+                fprintf(stderr, "bench-blake2b: hashing failed\n");
+                return 1;
         }
-        if (do_sha) {
-                crypto_hash_sha256_final(&sha, s);
-                if (do_blake)
-                        putchar(' ');
-                print_hex(s, sizeof s);
-        }
+        if (blake)
+                print_hex(b, b_size);
+        if (blake && sha)
+                putchar(' ');
+        if (sha)
+                print_hex(s, s_size);
         printf("  %s\n", path);
+
+        EVP_MD_CTX_free(blake);
+        EVP_MD_CTX_free(sha);
+        EVP_MD_free(blake_md);
+        EVP_MD_free(sha_md);
         close(fd);
         free(buf);
         return 0;

@@ -76,6 +76,7 @@ typedef struct Verification {
 typedef struct Staged {
         int fd;
         uint64_t size;
+        bool has_prehash;
         uint8_t prehash[MINISIGN_PREHASH_SIZE];
         char digest[OCI_DIGEST_STRING_SIZE]; /* "sha256:HEX" */
 } Staged;
@@ -86,11 +87,14 @@ static void progress_report(int fd, uint64_t done) {
                 (void) !write(fd, &done, sizeof done);
 }
 
-static int stage_source(int source_fd, int work_fd, const ImportOptions *o, Staged *ret, ImportError *e) {
+/* The SHA-256 digest is recorded for every image; the BLAKE2b-512 prehash is computed only
+ * if a prehashed signature is to be checked against it. */
+static int stage_source(int source_fd, int work_fd, const ImportOptions *o, bool prehash, Staged *ret,
+                        ImportError *e) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ uint8_t *buf = NULL;
         _cleanup_minisign_hash_ MinisignHash blake = {};
-        OciDiffIdHasher sha;
+        _cleanup_oci_diff_id_ OciDiffIdHasher sha = {};
         uint64_t size = 0, reported = 0;
         int r;
 
@@ -100,7 +104,7 @@ static int stage_source(int source_fd, int work_fd, const ImportOptions *o, Stag
         fd = openat(work_fd, STAGED_SOURCE, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return fail(e, -errno, BUS_ERROR_STORAGE_FAILED, "Failed to create the staging file: %m");
-        r = minisign_hash_init(&blake);
+        r = prehash ? minisign_hash_init(&blake) : 0;
         if (r >= 0)
                 r = oci_diff_id_init(&sha);
         if (r < 0)
@@ -121,7 +125,9 @@ static int stage_source(int source_fd, int work_fd, const ImportOptions *o, Stag
                                     (unsigned long long) o->limits.max_bytes);
                 size += (uint64_t) n;
 
-                (void) minisign_hash_update(&blake, buf, (size_t) n);
+                r = prehash ? minisign_hash_update(&blake, buf, (size_t) n) : 0;
+                if (r < 0)
+                        return fail(e, r, BUS_ERROR_IMPORT_FAILED, "Failed to hash the image: %m");
                 oci_diff_id_update(&sha, buf, (size_t) n);
                 for (ssize_t done = 0; done < n;) {
                         ssize_t w = write(fd, buf + done, (size_t) (n - done));
@@ -139,10 +145,12 @@ static int stage_source(int source_fd, int work_fd, const ImportOptions *o, Stag
         }
         progress_report(o->progress_fd, size);
 
-        r = minisign_hash_final(&blake, ret->prehash);
+        r = prehash ? minisign_hash_final(&blake, ret->prehash) : 0;
+        if (r >= 0)
+                r = oci_diff_id_final(&sha, ret->digest);
         if (r < 0)
                 return fail(e, r, BUS_ERROR_IMPORT_FAILED, "Failed to hash the image: %m");
-        oci_diff_id_final(&sha, ret->digest);
+        ret->has_prehash = prehash;
         ret->size = size;
         ret->fd = TAKE_FD(fd);
         return 0;
@@ -220,7 +228,7 @@ static int verify_signature(const Staged *st, const MinisignSignature *sig, cons
         int r;
 
         if (sig->algorithm == MINISIGN_ALGORITHM_PREHASHED)
-                return verify_signature_of(sig, store, st->prehash, NULL, 0, o, v);
+                return st->has_prehash ? verify_signature_of(sig, store, st->prehash, NULL, 0, o, v) : -EINVAL;
 
         if (st->size > 0) {
                 map = mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, st->fd, 0);
@@ -427,7 +435,9 @@ int import_run(int source_fd, int work_fd, int tree_fd, const ImportOptions *o, 
                         return r;
         }
 
-        r = stage_source(source_fd, work_fd, o, &st, e);
+        r = stage_source(source_fd, work_fd, o,
+                         o->verify == IMPORT_VERIFY_SIGNATURE && sig->algorithm == MINISIGN_ALGORITHM_PREHASHED,
+                         &st, e);
         if (r < 0)
                 goto finish;
 

@@ -764,23 +764,26 @@ static int open_regular(int dir_fd, const char *path, bool follow_in_tree, int *
         return 0;
 }
 
-static void sha256_to_digest(const unsigned char h[crypto_hash_sha256_BYTES],
-                             char ret[static OCI_DIGEST_STRING_SIZE]) {
+static void sha256_to_digest(const uint8_t h[DIGEST_SHA256_SIZE], char ret[static OCI_DIGEST_STRING_SIZE]) {
         static const char hex[] = "0123456789abcdef";
 
         memcpy(ret, "sha256:", 7);
-        for (size_t i = 0; i < crypto_hash_sha256_BYTES; i++) {
+        for (size_t i = 0; i < DIGEST_SHA256_SIZE; i++) {
                 ret[7 + 2 * i] = hex[h[i] >> 4];
                 ret[7 + 2 * i + 1] = hex[h[i] & 15];
         }
         ret[OCI_DIGEST_STRING_SIZE - 1] = 0;
 }
 
-static void digest_of(const void *data, size_t size, char ret[static OCI_DIGEST_STRING_SIZE]) {
-        unsigned char h[crypto_hash_sha256_BYTES];
+static int digest_of(const void *data, size_t size, char ret[static OCI_DIGEST_STRING_SIZE]) {
+        uint8_t h[DIGEST_SHA256_SIZE];
+        int r;
 
-        crypto_hash_sha256(h, data, size);
+        r = digest_buffer(DIGEST_SHA256, data, size, h);
+        if (r < 0)
+                return r;
         sha256_to_digest(h, ret);
+        return 0;
 }
 
 static int parse_json(const char *buf, size_t size, const char *what, json_t **ret, char **ret_message) {
@@ -888,7 +891,9 @@ static int read_json_blob(int layout_fd, const OciDescriptor *d, const char *wha
                 return fail(ret_message, -EBADMSG, "%s %s has %zu bytes, its descriptor says %llu.", what,
                             d->digest, size, (unsigned long long) d->size);
 
-        digest_of(buf, size, digest);
+        r = digest_of(buf, size, digest);
+        if (r < 0)
+                return fail(ret_message, r, "Failed to hash %s %s: %s", what, d->digest, strerror(-r));
         if (!streq(digest, d->digest))
                 return fail(ret_message, -EBADMSG, "%s %s does not match its digest (it is %s).", what,
                             d->digest, digest);
@@ -1350,7 +1355,9 @@ static int load_docker(int layout_fd, const char *tag, const char *arch, OciImag
                                    ret_message);
                 if (r < 0)
                         return r;
-                digest_of(cbuf, csize, digest);
+                r = digest_of(cbuf, csize, digest);
+                if (r < 0)
+                        return fail(ret_message, r, "Failed to hash the image config: %s", strerror(-r));
                 if (docker_config_digest_from_path(e->config, named) && !streq(named, digest))
                         return fail(ret_message, -EBADMSG,
                                     "Image config '%s' does not match its digest (it is %s).",
@@ -1408,9 +1415,6 @@ int oci_image_load(int layout_fd, const char *tag, OciImage **ret, char **ret_me
                 *ret_message = NULL;
         if (tag && (!*tag || strlen(tag) > OCI_NAME_MAX))
                 return fail(ret_message, -EINVAL, "Invalid tag '%s'.", printable(tag, buf));
-        if (sodium_init() < 0)
-                return fail(ret_message, -EIO, "Failed to initialize libsodium.");
-
         arch = oci_host_architecture();
         if (!arch)
                 return fail(ret_message, -ENOEXEC, "This host's architecture has no OCI name.");
@@ -1461,35 +1465,48 @@ int oci_layer_open(int layout_fd, const OciImage *img, size_t i, int *ret_fd) {
 }
 
 int oci_diff_id_init(OciDiffIdHasher *h) {
-        if (sodium_init() < 0)
-                return -EIO;
         *h = (OciDiffIdHasher) {};
-        crypto_hash_sha256_init(&h->state);
-        return 0;
+        return digest_new(DIGEST_SHA256, &h->ctx);
 }
 
 void oci_diff_id_update(OciDiffIdHasher *h, const void *data, size_t size) {
-        crypto_hash_sha256_update(&h->state, data, size);
+        if (!h->ctx || EVP_DigestUpdate(h->ctx, data, size) != 1)
+                h->failed = true;
         h->size += size;
 }
 
-void oci_diff_id_final(OciDiffIdHasher *h, char ret[static OCI_DIGEST_STRING_SIZE]) {
-        unsigned char out[crypto_hash_sha256_BYTES];
+int oci_diff_id_final(OciDiffIdHasher *h, char ret[static OCI_DIGEST_STRING_SIZE]) {
+        uint8_t out[DIGEST_SHA256_SIZE];
+        int r;
 
-        crypto_hash_sha256_final(&h->state, out);
+        r = h->failed || !h->ctx ? -EIO : digest_final(h->ctx, out);
+        oci_diff_id_done(h);
+        if (r < 0)
+                return r;
         sha256_to_digest(out, ret);
+        return 0;
 }
 
 int oci_diff_id_verify(OciDiffIdHasher *h, const char *expected) {
         char digest[OCI_DIGEST_STRING_SIZE];
+        int r;
 
-        oci_diff_id_final(h, digest);
+        r = oci_diff_id_final(h, digest);
+        if (r < 0)
+                return r;
         return expected && streq(digest, expected) ? 0 : -EBADMSG;
+}
+
+void oci_diff_id_done(OciDiffIdHasher *h) {
+        if (!h)
+                return;
+        EVP_MD_CTX_free(h->ctx);
+        h->ctx = NULL;
 }
 
 int oci_blob_verify(int fd, const char *digest, uint64_t size) {
         _cleanup_free_ char *buf = NULL;
-        OciDiffIdHasher h;
+        _cleanup_oci_diff_id_ OciDiffIdHasher h = {};
         uint64_t offset = 0;
         int r;
 
@@ -1534,6 +1551,13 @@ typedef struct RawReader {
         char buf[READ_CHUNK];
 } RawReader;
 
+static void raw_reader_freep(RawReader **rr) {
+        if (!*rr)
+                return;
+        oci_diff_id_done(&(*rr)->blob);
+        free(*rr);
+}
+
 static ssize_t raw_read(struct archive *a, void *userdata, const void **ret_buf) {
         RawReader *rr = userdata;
         ssize_t n;
@@ -1563,12 +1587,12 @@ static void archive_read_freep(struct archive **a) {
 int oci_layer_verify(int layout_fd, const OciImage *img, size_t i, uint64_t max_uncompressed,
                      char **ret_message) {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
-        _cleanup_free_ RawReader *rr = NULL;
+        _cleanup_(raw_reader_freep) RawReader *rr = NULL;
         _cleanup_free_ char *data = NULL;
         struct archive_entry *entry;
         _cleanup_close_ int fd = -EBADF;
         const OciLayer *layer;
-        OciDiffIdHasher diff;
+        _cleanup_oci_diff_id_ OciDiffIdHasher diff = {};
         const char *path;
         char buf[100];
         int r;
@@ -1596,7 +1620,7 @@ int oci_layer_verify(int layout_fd, const OciImage *img, size_t i, uint64_t max_
         if (r >= 0)
                 r = oci_diff_id_init(&diff);
         if (r < 0)
-                return fail(ret_message, r, "Failed to initialize libsodium.");
+                return fail(ret_message, r, "Failed to set up hashing: %s", strerror(-r));
 
         /* Only the filter the media type says: a layer that claims to be a plain tar is not
          * decompressed, and its diff_id will tell. */

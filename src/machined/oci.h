@@ -20,11 +20,11 @@
  *   -ENOMEM */
 
 #include <jansson.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "macro.h"
 
 #define OCI_JSON_MAX (4U * 1024U * 1024U) /* oci-layout, index, manifest, config, manifest.json */
@@ -138,18 +138,26 @@ int oci_blob_verify(int fd, const char *digest, uint64_t size);
  * reader has seen its end-of-archive blocks: the digests cover any padding after them.
  * oci_layer_verify() below does this (without the tar reader) and may serve as a model.
  * If a check fails, throw the extracted tree away: the image is corrupt or was changed
- * while it was read. */
+ * while it was read.
+ *
+ * The hasher owns a libcrypto context: declare it with _cleanup_oci_diff_id_ (zeroed), or
+ * call oci_diff_id_done() on every path; final() and verify() free it too. */
 typedef struct OciDiffIdHasher {
-        crypto_hash_sha256_state state;
+        EVP_MD_CTX *ctx;
         uint64_t size; /* bytes seen so far, e.g. to bound decompression */
+        bool failed;   /* an update failed: final() reports it */
 } OciDiffIdHasher;
 
+/* -ENOMEM, -EIO. */
 int oci_diff_id_init(OciDiffIdHasher *h);
 void oci_diff_id_update(OciDiffIdHasher *h, const void *data, size_t size);
-/* "sha256:HEX" of what was seen; h is finished after this. */
-void oci_diff_id_final(OciDiffIdHasher *h, char ret[static OCI_DIGEST_STRING_SIZE]);
-/* Finishes h and compares: 0 if it is expected, -EBADMSG if not. */
+/* "sha256:HEX" of what was seen; h is finished after this. -EIO if hashing failed. */
+int oci_diff_id_final(OciDiffIdHasher *h, char ret[static OCI_DIGEST_STRING_SIZE]);
+/* Finishes h and compares: 0 if it is expected, -EBADMSG if not, -EIO as final(). */
 int oci_diff_id_verify(OciDiffIdHasher *h, const char *expected);
+/* Frees the context; idempotent, and a no-op on a zeroed hasher. */
+void oci_diff_id_done(OciDiffIdHasher *h);
+#define _cleanup_oci_diff_id_ _cleanup_(oci_diff_id_done)
 
 /* A separate pass over layer i: checks the blob's size and digest and the diff_id of its
  * decompressed tar, reading at most max_uncompressed bytes of that (-EFBIG beyond). */

@@ -89,11 +89,11 @@ static void write_json_at(int dir_fd, const char *name, json_t *j) {
 }
 
 static void digest_of(const void *data, size_t size, char ret[static OCI_DIGEST_STRING_SIZE]) {
-        OciDiffIdHasher h;
+        _cleanup_oci_diff_id_ OciDiffIdHasher h = {};
 
         ASSERT_OK(oci_diff_id_init(&h));
         oci_diff_id_update(&h, data, size);
-        oci_diff_id_final(&h, ret);
+        ASSERT_OK(oci_diff_id_final(&h, ret));
 }
 
 static char *blob_name(const char *digest) {
@@ -438,28 +438,47 @@ TEST(media_types) {
         ASSERT_TRUE(oci_host_architecture());
 }
 
-/* sha256 test vectors, fed in pieces. */
+/* sha256 test vectors (FIPS 180-2), fed in pieces. */
 TEST(diff_id_hasher) {
-        OciDiffIdHasher h;
+        _cleanup_oci_diff_id_ OciDiffIdHasher h = {};
+        const char *abc = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
         char d[OCI_DIGEST_STRING_SIZE];
 
         ASSERT_OK(oci_diff_id_init(&h));
-        oci_diff_id_final(&h, d);
+        ASSERT_OK(oci_diff_id_final(&h, d));
         ASSERT_STREQ(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        ASSERT_TRUE(!h.ctx);
 
         ASSERT_OK(oci_diff_id_init(&h));
         oci_diff_id_update(&h, "a", 1);
         oci_diff_id_update(&h, "", 0);
         oci_diff_id_update(&h, "bc", 2);
         ASSERT_EQ(h.size, 3);
+        ASSERT_OK(oci_diff_id_verify(&h, abc));
+
+        ASSERT_OK(oci_diff_id_init(&h));
+        for (const char *p = two_blocks; *p; p++)
+                oci_diff_id_update(&h, p, 1);
         ASSERT_OK(oci_diff_id_verify(
-                &h, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+                &h, "sha256:248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
 
         ASSERT_OK(oci_diff_id_init(&h));
         oci_diff_id_update(&h, "abd", 3);
-        ASSERT_EQ(oci_diff_id_verify(
-                          &h, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-                  -EBADMSG);
+        ASSERT_EQ(oci_diff_id_verify(&h, abc), -EBADMSG);
+
+        /* Abandoned midway: done() frees, twice is harmless, a finished hasher reports -EIO. */
+        ASSERT_OK(oci_diff_id_init(&h));
+        oci_diff_id_update(&h, "ab", 2);
+        oci_diff_id_done(&h);
+        oci_diff_id_done(&h);
+        oci_diff_id_update(&h, "c", 1);
+        ASSERT_EQ(oci_diff_id_final(&h, d), -EIO);
+        ASSERT_EQ(oci_diff_id_verify(&h, abc), -EIO);
+
+        /* Left for the cleanup to free. */
+        ASSERT_OK(oci_diff_id_init(&h));
+        oci_diff_id_update(&h, "abc", 3);
 }
 
 TEST(blob_verify) {

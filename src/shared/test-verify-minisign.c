@@ -307,11 +307,49 @@ TEST(hash) {
         ASSERT_OK(minisign_hash_update(&h, NULL, 0));
         ASSERT_EQ(minisign_hash_update(&h, NULL, 1), -EINVAL);
         ASSERT_OK(minisign_hash_final(&h, streamed));
-        ASSERT_TRUE(!h.state);
+        ASSERT_TRUE(!h.ctx);
         ASSERT_EQ(minisign_hash_update(&h, data, 1), -EINVAL);
         ASSERT_EQ(minisign_hash_final(&h, streamed), -EINVAL);
         minisign_hash_done(&h);
         minisign_hash_done(&h);
+}
+
+/* BLAKE2b-512 (RFC 7693, appendix A; the empty input from the reference implementation),
+ * streamed and in one piece. */
+TEST(hash_vectors) {
+        static const uint8_t empty[MINISIGN_PREHASH_SIZE] = {
+                0x78, 0x6a, 0x02, 0xf7, 0x42, 0x01, 0x59, 0x03, 0xc6, 0xc6, 0xfd, 0x85, 0x25, 0x52, 0xd2, 0x72,
+                0x91, 0x2f, 0x47, 0x40, 0xe1, 0x58, 0x47, 0x61, 0x8a, 0x86, 0xe2, 0x17, 0xf7, 0x1f, 0x54, 0x19,
+                0xd2, 0x5e, 0x10, 0x31, 0xaf, 0xee, 0x58, 0x53, 0x13, 0x89, 0x64, 0x44, 0x93, 0x4e, 0xb0, 0x4b,
+                0x90, 0x3a, 0x68, 0x5b, 0x14, 0x48, 0xb7, 0x55, 0xd5, 0x6f, 0x70, 0x1a, 0xfe, 0x9b, 0xe2, 0xce,
+        };
+        static const uint8_t abc[MINISIGN_PREHASH_SIZE] = {
+                0xba, 0x80, 0xa5, 0x3f, 0x98, 0x1c, 0x4d, 0x0d, 0x6a, 0x27, 0x97, 0xb6, 0x9f, 0x12, 0xf6, 0xe9,
+                0x4c, 0x21, 0x2f, 0x14, 0x68, 0x5a, 0xc4, 0xb7, 0x4b, 0x12, 0xbb, 0x6f, 0xdb, 0xff, 0xa2, 0xd1,
+                0x7d, 0x87, 0xc5, 0x39, 0x2a, 0xab, 0x79, 0x2d, 0xc2, 0x52, 0xd5, 0xde, 0x45, 0x33, 0xcc, 0x95,
+                0x18, 0xd3, 0x8a, 0xa8, 0xdb, 0xf1, 0x92, 0x5a, 0xb9, 0x23, 0x86, 0xed, 0xd4, 0x00, 0x99, 0x23,
+        };
+        _cleanup_minisign_hash_ MinisignHash h = {};
+        uint8_t d[MINISIGN_PREHASH_SIZE];
+
+        ASSERT_OK(minisign_hash_init(&h));
+        ASSERT_OK(minisign_hash_final(&h, d));
+        ASSERT_TRUE(memcmp(d, empty, sizeof d) == 0);
+
+        ASSERT_OK(minisign_hash_init(&h));
+        ASSERT_OK(minisign_hash_update(&h, "a", 1));
+        ASSERT_OK(minisign_hash_update(&h, "bc", 2));
+        ASSERT_OK(minisign_hash_final(&h, d));
+        ASSERT_TRUE(memcmp(d, abc, sizeof d) == 0);
+
+        ASSERT_OK(digest_buffer(DIGEST_BLAKE2B_512, "abc", 3, d));
+        ASSERT_TRUE(memcmp(d, abc, sizeof d) == 0);
+        ASSERT_OK(digest_buffer(DIGEST_BLAKE2B_512, "", 0, d));
+        ASSERT_TRUE(memcmp(d, empty, sizeof d) == 0);
+
+        /* Left for the cleanup to free. */
+        ASSERT_OK(minisign_hash_init(&h));
+        ASSERT_OK(minisign_hash_update(&h, "abc", 3));
 }
 
 TEST(good) {
@@ -770,7 +808,8 @@ int main(void) {
         const char *version[] = { "-v", NULL };
 
         ASSERT_TRUE(sodium_init() >= 0);
-        /* Needs the minisign tool for its fixtures; CI installs it. */
+        RUN(hash_vectors);
+        /* The rest needs the minisign tool for its fixtures; CI installs it. */
         if (minisign(NULL, version) != 0) {
                 fprintf(stderr, "minisign not found, skipping.\n");
                 return 77;

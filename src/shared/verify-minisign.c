@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "digest.h"
 #include "fileio.h"
 #include "verify-minisign.h"
 
@@ -385,43 +386,27 @@ int minisign_signature_load_at(int dir_fd, const char *path, MinisignSignature *
 }
 
 int minisign_hash_init(MinisignHash *h) {
-        void *state = NULL;
-        int r;
-
         if (!h)
                 return -EINVAL;
-        r = sodium_ready();
-        if (r < 0)
-                return r;
-
-        r = posix_memalign(&state, _Alignof(crypto_generichash_state), sizeof(crypto_generichash_state));
-        if (r != 0)
-                return -r;
-        if (crypto_generichash_init(state, NULL, 0, MINISIGN_PREHASH_SIZE) != 0) {
-                free(state);
-                return -EIO;
-        }
-
-        h->state = state;
-        return 0;
+        return digest_new(DIGEST_BLAKE2B_512, &h->ctx);
 }
 
 int minisign_hash_update(MinisignHash *h, const void *data, size_t size) {
-        if (!h || !h->state || (!data && size > 0))
+        if (!h || !h->ctx || (!data && size > 0))
                 return -EINVAL;
         if (size == 0)
                 return 0;
-        return crypto_generichash_update(h->state, data, size) != 0 ? -EIO : 0;
+        return EVP_DigestUpdate(h->ctx, data, size) == 1 ? 0 : -EIO;
 }
 
 int minisign_hash_final(MinisignHash *h, uint8_t ret[MINISIGN_PREHASH_SIZE]) {
         uint8_t digest[MINISIGN_PREHASH_SIZE];
         int r;
 
-        if (!h || !h->state || !ret)
+        if (!h || !h->ctx || !ret)
                 return -EINVAL;
 
-        r = crypto_generichash_final(h->state, digest, sizeof digest) != 0 ? -EIO : 0;
+        r = digest_final(h->ctx, digest);
         minisign_hash_done(h);
         if (r < 0)
                 return r;
@@ -433,8 +418,8 @@ int minisign_hash_final(MinisignHash *h, uint8_t ret[MINISIGN_PREHASH_SIZE]) {
 void minisign_hash_done(MinisignHash *h) {
         if (!h)
                 return;
-        free(h->state);
-        h->state = NULL;
+        EVP_MD_CTX_free(h->ctx);
+        h->ctx = NULL;
 }
 
 int minisign_verify_precheck(const MinisignSignature *sig, const MinisignPublicKey *key, bool allow_legacy) {
@@ -470,8 +455,9 @@ int minisign_verify(const MinisignSignature *sig, const MinisignPublicKey *key,
                 if (!prehash) {
                         if (!content)
                                 return -EINVAL;
-                        if (crypto_generichash(digest, sizeof digest, content, content_size, NULL, 0) != 0)
-                                return -EIO;
+                        r = digest_buffer(DIGEST_BLAKE2B_512, content, content_size, digest);
+                        if (r < 0)
+                                return r;
                         prehash = digest;
                 }
                 message = prehash;

@@ -2,7 +2,7 @@
 #pragma once
 
 /* minisign public keys and signatures (https://jedisct1.github.io/minisign/), verified with
- * libsodium.
+ * libsodium (Ed25519) and libcrypto (the BLAKE2b-512 prehash).
  *
  * A public key file is two lines: "untrusted comment: TEXT" and the base64 of
  * "Ed" || key id (8 bytes) || Ed25519 public key (32 bytes).
@@ -28,13 +28,14 @@
  *                     comment does not verify: tampered file, tampered trusted comment, or a
  *                     signature of another file                    → SignatureInvalid
  *   -EINVAL           the caller's mistake (NULL arguments, see minisign_verify())
- *   -EIO              libsodium could not be initialised
+ *   -EIO              libsodium could not be initialised or libcrypto failed to hash
  *   -ENOMEM, and -errno from open()/read() in the *_load_* functions. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "macro.h"
 
 #define MINISIGN_KEY_ID_SIZE 8
@@ -112,11 +113,10 @@ int minisign_signature_load_fd(int fd, MinisignSignature *ret);
 int minisign_signature_load_at(int dir_fd, const char *path, MinisignSignature *ret);
 
 /* BLAKE2b-512 over the file, fed in pieces while the caller copies it: what a prehashed
- * signature signs. The state is allocated (libsodium wants it 64-byte aligned, which a struct
- * on the heap would not guarantee); minisign_hash_final() and minisign_hash_done() free it,
- * done() is idempotent and may follow final(). */
+ * signature signs (libcrypto's, see digest.h). minisign_hash_final() and minisign_hash_done()
+ * free the context; done() is idempotent and may follow final() or a failed init(). */
 typedef struct MinisignHash {
-        void *state;
+        EVP_MD_CTX *ctx;
 } MinisignHash;
 
 int minisign_hash_init(MinisignHash *h);
