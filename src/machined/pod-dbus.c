@@ -226,22 +226,7 @@ static int property_get_bind_mounts(sd_bus *bus, const char *path, const char *i
 static int property_get_uid_mapping(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Pod *p = userdata;
-        _cleanup_close_ int dir_fd = -EBADF;
-        const char *mapping = "idmap";
-
-        if (p->config.uid_shift == UID_INVALID)
-                return sd_bus_message_append(reply, "s", "none");
-
-        dir_fd = openat(p->manager->pods_fd, p->config.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        for (size_t i = 0; dir_fd >= 0 && i < p->config.n_apps; i++) {
-                _cleanup_free_ char *dir = NULL, *marker = NULL;
-
-                if (pod_app_dir(&p->config, i, &dir) < 0 || asprintf(&marker, "%s" POD_UID_SHIFTED_FILE, dir) < 0)
-                        return -ENOMEM;
-                if (faccessat(dir_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
-                        mapping = "chown";
-        }
-        return sd_bus_message_append(reply, "s", mapping);
+        return sd_bus_message_append(reply, "s", p->uid_mapping);
 }
 
 static int property_get_exit_policy(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -634,7 +619,7 @@ const sd_bus_vtable pod_vtable[] = {
         SD_BUS_PROPERTY("Network", "s", property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("UIDShift", "u", NULL, offsetof(Pod, config.uid_shift), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("BindMounts", "a(ssbs)", property_get_bind_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("UIDMapping", "s", property_get_uid_mapping, 0, 0),
+        SD_BUS_PROPERTY("UIDMapping", "s", property_get_uid_mapping, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("CapabilitiesAdd", "as", property_get_capabilities, offsetof(Pod, config.capabilities_add), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CapabilitiesDrop", "as", property_get_capabilities, offsetof(Pod, config.capabilities_drop), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Pod, config.memory_max), SD_BUS_VTABLE_PROPERTY_CONST),

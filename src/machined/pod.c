@@ -41,6 +41,29 @@ PodState pod_state_from_string(const char *s) {
         return _POD_STATE_INVALID;
 }
 
+/* "none" without a user namespace; "chown" if stage1 gave an app a shifted copy (its
+ * marker file), which happens at a first start; "idmap" otherwise. Read when the pod is
+ * loaded and at each change of its state, not at each property read. */
+static void pod_update_uid_mapping(Pod *p) {
+        _cleanup_close_ int dir_fd = -EBADF;
+
+        p->uid_mapping = "none";
+        if (p->config.uid_shift == UID_INVALID)
+                return;
+        p->uid_mapping = "idmap";
+        dir_fd = openat(p->manager->pods_fd, p->config.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        for (size_t i = 0; dir_fd >= 0 && i < p->config.n_apps; i++) {
+                _cleanup_free_ char *dir = NULL, *marker = NULL;
+
+                if (pod_app_dir(&p->config, i, &dir) < 0 || asprintf(&marker, "%s" POD_UID_SHIFTED_FILE, dir) < 0)
+                        return;
+                if (faccessat(dir_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0) {
+                        p->uid_mapping = "chown";
+                        return;
+                }
+        }
+}
+
 static int pod_new(Manager *m, PodConfig *config, Pod **ret) {
         Pod *p;
 
@@ -61,6 +84,7 @@ static int pod_new(Manager *m, PodConfig *config, Pod **ret) {
         /* Takes over the configuration. */
         p->config = *config;
         pod_config_init(config);
+        pod_update_uid_mapping(p);
 
         p->next = m->pods;
         m->pods = p;
@@ -407,8 +431,10 @@ int pod_get_leader(Pod *p, pid_t *ret) {
 static void pod_emit_state(Pod *p) {
         int r;
 
+        pod_update_uid_mapping(p);
         r = sd_bus_emit_properties_changed(p->manager->bus, p->path, PODCTL_POD_INTERFACE,
-                                           "State", "Leader", "ExitCode", "ExitStatus", "ExitMessage", "FinishedAt", "Apps", NULL);
+                                           "State", "Leader", "ExitCode", "ExitStatus", "ExitMessage", "FinishedAt", "Apps",
+                                           "UIDMapping", NULL);
         if (r < 0)
                 log_debug_errno(r, "Failed to emit PropertiesChanged for pod '%s': %m", p->config.name);
 }

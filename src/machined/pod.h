@@ -56,6 +56,7 @@ typedef struct Pod {
         PodState state;
         ExitInfo exit;     /* valid if has_exit */
         bool has_exit;
+        const char *uid_mapping;   /* "idmap", "chown" or "none": see pod_update_uid_mapping() */
 
         sd_bus_slot *unit_match;
         PodJob *jobs;
