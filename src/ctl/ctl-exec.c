@@ -40,6 +40,7 @@ typedef struct ExecState {
         sd_event *event;
         sd_bus *bus;
         const char *name;        /* the pod's */
+        const char *command;     /* its argv[0] */
         const char *path;        /* the pod's object */
         uint32_t pid;
         int pty;                 /* the master of the command's terminal, or -EBADF */
@@ -194,22 +195,67 @@ static int on_daemon_gone(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0; /* still running: PropertiesChanged will say when it ends */
 }
 
+/* One signal on its way to the command through SignalExec. */
+typedef struct ForwardedSignal {
+        ExecState *state;
+        int32_t signo;
+        bool retried;
+} ForwardedSignal;
+
+static int forward_signal(ForwardedSignal *f);
+
 static int on_signal_forwarded(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         const sd_bus_error *e = sd_bus_message_get_error(m);
+        ForwardedSignal *f = userdata, *again;
+        ExecState *s = f->state;
 
-        if (e)
-                log_warning("Failed to pass a signal on to the command: %s", e->message);
+        if (!e || s->exited)
+                return 0;
+        /* podmachined went while the call was on its way: once more, which starts a new one. */
+        if (!f->retried && (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) ||
+                            sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                            sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))) {
+                again = malloc(sizeof *again);
+                if (again) {
+                        *again = (ForwardedSignal) { .state = s, .signo = f->signo, .retried = true };
+                        if (forward_signal(again) >= 0)
+                                return 0;
+                }
+        }
+        log_warning("Failed to pass SIG%s on to '%s' (PID %" PRIu32 ") in pod '%s': %s", sigabbrev_np(f->signo) ?: "?",
+                    s->command, s->pid, s->name, e->message);
+        return 0;
+}
+
+/* Takes f, freed with the call. */
+static int forward_signal(ForwardedSignal *f) {
+        ExecState *s = f->state;
+        sd_bus_slot *slot = NULL;
+        int r;
+
+        r = sd_bus_call_method_async(s->bus, &slot, PODCTL_BUS_NAME, s->path, PODCTL_POD_INTERFACE, "SignalExec",
+                                     on_signal_forwarded, f, "ui", s->pid, f->signo);
+        if (r < 0) {
+                free(f);
+                return r;
+        }
+        (void) sd_bus_slot_set_destroy_callback(slot, free);
+        (void) sd_bus_slot_set_floating(slot, 1);
         return 0;
 }
 
 /* As podman's exec does: what would end us ends the command, and its status is ours. */
 static int on_forward_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         ExecState *s = userdata;
+        ForwardedSignal *f;
 
         if (s->exited || s->pid == 0)
                 return 0;
-        return sd_bus_call_method_async(s->bus, NULL, PODCTL_BUS_NAME, s->path, PODCTL_POD_INTERFACE, "SignalExec",
-                                        on_signal_forwarded, s, "ui", s->pid, (int32_t) si->ssi_signo);
+        f = malloc(sizeof *f);
+        if (!f)
+                return log_oom();
+        *f = (ForwardedSignal) { .state = s, .signo = (int32_t) si->ssi_signo };
+        return forward_signal(f);
 }
 
 static int watch_signals(ExecState *s) {
@@ -392,6 +438,7 @@ static int exec_run(int argc, char *argv[], bool shell) {
                 return log_oom();
         s.bus = bus;
         s.name = name;
+        s.command = command[0];
         s.path = path;
         r = sd_bus_match_signal(bus, NULL, PODCTL_BUS_NAME, path, PODCTL_POD_INTERFACE, "ExecExited", on_exec_exited, &s);
         if (r >= 0)

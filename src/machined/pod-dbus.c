@@ -518,7 +518,8 @@ int bus_pod_method_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 }
 
 /* SignalExec(pid, signal): a command the caller started with Exec, and that still runs, gets
- * signal; nothing of anyone else's. */
+ * signal; nothing of anyone else's. A command no caller of ours started (an earlier
+ * podmachined did) is found from its exec unit, for callers who may Kill the pod. */
 int bus_pod_method_signal_exec(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Pod *p = userdata;
         const char *sender;
@@ -537,6 +538,14 @@ int bus_pod_method_signal_exec(sd_bus_message *m, void *userdata, sd_bus_error *
                                          pid, p->config.name);
 
         r = pod_exec_kill(p, sender, (pid_t) pid, sig);
+        if (r == -ESRCH) {
+                r = pod_authorize(m, p, "kill-pod", error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 1; /* dispatched again when polkit has answered */
+                r = pod_exec_kill_untracked(p, (pid_t) pid, sig);
+        }
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PROCESS, "No command %" PRIu32 " of the caller runs in pod '%s'.",
                                          pid, p->config.name);

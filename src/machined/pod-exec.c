@@ -39,6 +39,10 @@ static int pidfd_open_(pid_t pid) {
         return (int) syscall(SYS_pidfd_open, pid, 0);
 }
 
+static int pidfd_send_signal_(int pidfd, int sig) {
+        return RET_NERRNO((int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
+}
+
 /* A small file of /proc, whole. */
 static int read_proc_file(const char *path, char **ret) {
         _cleanup_fclose_ FILE *f = NULL;
@@ -432,24 +436,111 @@ int pod_exec_find_app(pid_t leader, const char *name, pid_t *ret) {
         return -ESRCH;
 }
 
-int pod_exec_read_bounding_set(pid_t pid, uint64_t *ret) {
-        _cleanup_free_ char *path = NULL, *status = NULL;
+/* A number field of /proc/PID/status ("PPid", "CapBnd"), in base. */
+static int read_status_field(pid_t pid, const char *key, int base, uint64_t *ret) {
+        _cleanup_free_ char *path = NULL, *status = NULL, *field = NULL;
         const char *b;
+        char *end;
 
-        if (asprintf(&path, "/proc/%d/status", (int) pid) < 0)
+        if (asprintf(&path, "/proc/%d/status", (int) pid) < 0 || asprintf(&field, "\n%s:", key) < 0)
                 return -ENOMEM;
         if (read_proc_file(path, &status) < 0)
                 return -ESRCH;
-        b = strstr(status, "\nCapBnd:");
+        b = strstr(status, field);
         if (!b)
                 return -EBADMSG;
-        *ret = strtoull(b + STRLEN("\nCapBnd:"), NULL, 16);
-        return 0;
+        *ret = strtoull(b + strlen(field), &end, base);
+        return end == b + strlen(field) ? -EBADMSG : 0;
+}
+
+int pod_exec_read_bounding_set(pid_t pid, uint64_t *ret) {
+        return read_status_field(pid, "CapBnd", 16, ret);
+}
+
+static PodExec *pod_exec_find(Pod *p, pid_t pid) {
+        for (PodExec *e = p->execs; e; e = e->next)
+                if (e->pid == pid && e->pidfd >= 0)
+                        return e;
+        return NULL;
 }
 
 int pod_exec_kill(Pod *p, const char *caller, pid_t pid, int sig) {
-        for (PodExec *e = p->execs; e; e = e->next)
-                if (e->pid == pid && e->pidfd >= 0 && streq(e->caller, caller))
-                        return RET_NERRNO((int) syscall(SYS_pidfd_send_signal, e->pidfd, sig, NULL, 0));
-        return -ESRCH;
+        PodExec *e = pod_exec_find(p, pid);
+
+        if (!e || !streq(e->caller, caller))
+                return -ESRCH;
+        return pidfd_send_signal_(e->pidfd, sig);
+}
+
+/* Whether unit is one of this pod's exec units, pod-exec-POD-ID.service, ID 8 hex digits. */
+static bool pod_exec_unit_is_ours(Pod *p, const char *unit) {
+        const char *id;
+
+        id = startswith(unit, "pod-exec-");
+        if (!id || !(id = startswith(id, p->config.name)) || *id++ != '-')
+                return false;
+        for (size_t i = 0; i < 8; i++)
+                if (!id[i] || !strchr("0123456789abcdef", id[i]))
+                        return false;
+        return streq(id + 8, ".service");
+}
+
+/* Whether helper is the main process of one of this pod's live exec units, as systemd says. */
+static int pod_exec_helper_check(Pod *p, pid_t helper) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *unit = NULL;
+        const char *path;
+        uint32_t main_pid = 0;
+        int r;
+
+        r = sd_bus_call_method(p->manager->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnitByPID", &error,
+                               &reply, "u", (uint32_t) helper);
+        if (r < 0)
+                return -ESRCH;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_string(p->manager->bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Unit", "Id",
+                                       NULL, &unit);
+        if (r < 0)
+                return -ESRCH;
+        if (!pod_exec_unit_is_ours(p, unit))
+                return -ESRCH;
+        r = sd_bus_get_property_trivial(p->manager->bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Service",
+                                        "MainPID", NULL, 'u', &main_pid);
+        if (r < 0 || main_pid != (uint32_t) helper)
+                return -ESRCH;
+        return 0;
+}
+
+int pod_exec_kill_untracked(Pod *p, pid_t pid, int sig) {
+        _cleanup_strv_free_ char **procs = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
+        uint64_t ppid;
+        int r;
+
+        if (pod_exec_find(p, pid))
+                return -ESRCH; /* another caller's */
+
+        /* Pinned first: what /proc says below is about this process if it still runs after. */
+        pidfd = pidfd_open_(pid);
+        if (pidfd < 0)
+                return -ESRCH;
+        r = cgroup_procs_files(pid, p->unit, &procs);
+        if (r < 0)
+                return r;
+        r = read_status_field(pid, "PPid", 10, &ppid);
+        if (r < 0)
+                return -ESRCH;
+        if (ppid <= 1 || ppid > INT32_MAX)
+                return -ESRCH;
+        r = pod_exec_helper_check(p, (pid_t) ppid);
+        if (r < 0)
+                return r;
+        if (pidfd_send_signal_(pidfd, 0) < 0)
+                return -ESRCH;
+        log_info("Sending signal %d to PID %d in pod '%s', a command an earlier podmachined executed.", sig, (int) pid,
+                 p->config.name);
+        return pidfd_send_signal_(pidfd, sig);
 }

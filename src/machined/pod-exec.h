@@ -43,6 +43,12 @@ PodExec *pod_exec_free(PodExec *e);
  * is none such, or it ended. */
 int pod_exec_kill(Pod *p, const char *caller, pid_t pid, int sig);
 
+/* Sends sig to pid if it is a command that no PodExec of ours knows (an earlier
+ * podmachined started it) but that runs from one of the pod's exec units: in the pod's
+ * cgroup, its parent the main process of a live pod-exec-POD-*.service. -ESRCH otherwise.
+ * The caller must be authorized for the pod already. */
+int pod_exec_kill_untracked(Pod *p, pid_t pid, int sig);
+
 /* The PID, on the host, of the process of app name of the pod with the given init; from
  * the init's children, by the root they pivoted into. */
 int pod_exec_find_app(pid_t leader, const char *name, pid_t *ret);

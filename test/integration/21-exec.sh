@@ -8,8 +8,10 @@
 # same pod by plain nsenter is the positive control: it shows what an unconfined exec
 # would, so the comparison can tell the difference. The command outlives a killed
 # podmachined and podctl still gets its exit status; SIGINT, SIGTERM and SIGHUP to podctl
-# reach the command; it runs as the app's User unless --user says otherwise. The owner
-# may exec into a pod, another user may not, root may.
+# reach the command, also once podmachined was killed (the new one finds the command from
+# its unit, for the owner and root but not for another user), with a terminal too; it runs
+# as the app's User unless --user says otherwise. The owner may exec into a pod, another
+# user may not, root may.
 set -eux
 . "$(dirname "$0")/lib.sh"
 
@@ -155,6 +157,43 @@ assert_eq "$(cat "$T/survivor")" done "output of an exec that outlived podmachin
 assert_ne "$(systemctl show -P MainPID podmachined.service)" "$daemon" "podmachined after SIGKILL"
 systemctl reset-failed podmachined.service || true
 
+kill_daemon() { # SIGKILL to podmachined; returns once it is gone
+        local daemon
+        daemon=$(daemon_pid)
+        [ "$daemon" -gt 0 ] || fail "podmachined has no main PID"
+        kill -KILL "$daemon"
+        wait_until 30 sh -c "! kill -0 $daemon && [ \"\$(systemctl show -P ActiveState podmachined.service)\" != active ]"
+        systemctl reset-failed podmachined.service || true
+}
+
+# A signal to podctl after podmachined was killed still reaches the command: the new
+# podmachined, started by the call, does not know the command but finds it from its unit.
+"$PODCTL" exec p sleep 60 </dev/null 2>"$T/forward-err" &
+exec_client=$!
+wait_until 30 pgrep -f '^sleep 60$'
+pid=$(pgrep -f '^sleep 60$')
+kill_daemon
+kill -0 "$pid" || fail "the command ended with podmachined"
+# The pod's init is in the pod's cgroup but runs from no exec unit: not a command.
+expect_fail 'NoSuchProcess|No command' busctl call io.podctl.pod1 /io/podctl/pod1/pod/p io.podctl.pod1.Pod \
+        SignalExec ui "$leader" 28
+kill -INT "$exec_client"
+st=0
+wait "$exec_client" || st=$?
+assert_eq "$st" 130 "podctl exec's status after SIGINT, podmachined killed before"
+! pgrep -f '^sleep 60$' || fail "the command outlived SIGINT after podmachined was killed"
+assert_no_match "$(cat "$T/forward-err")" 'Failed to pass' "podctl's warnings"
+
+# The same with a terminal: podctl exec -t outlives podmachined and gets the status.
+script -qec "$PODCTL exec -t p sh -c 'sleep 3; exit 7'" /dev/null </dev/null >"$T/tty-out" &
+tty_client=$!
+wait_until 30 pgrep -f '^sleep 3$'
+kill_daemon
+pgrep -f '^sleep 3$' >/dev/null || fail "the command ended before podmachined was killed"
+st=0
+wait "$tty_client" || st=$?
+assert_eq "$st" 7 "exit status of a terminal exec that outlived podmachined"
+
 # The app's User, or --user, looked up in the pod's own /etc.
 assert_eq "$("$PODCTL" exec --user=nobody p id -u)" 65534 "--user=nobody"
 assert_eq "$("$PODCTL" exec -u 1234:nogroup p sh -c 'echo $(id -u):$(id -g)')" 1234:65534 "-u UID:GROUP"
@@ -199,5 +238,24 @@ wait_until 60 pod_in_state alices running
 assert_eq "$(as_active alice "$PODCTL" --no-ask-password exec alices id -u)" 0 "alice's exec"
 expect_fail 'Permission denied|NotPermitted|manage-pods' as_active bob "$PODCTL" --no-ask-password exec alices id -u
 assert_eq "$("$PODCTL" exec alices id -u)" 0 "root's exec into alice's pod"
+
+# After a restart, the owner may signal a command of an exec that podmachined forgot,
+# another user may not, nor through another pod.
+as_active alice "$PODCTL" --no-ask-password exec alices sleep 1001 </dev/null &
+alice_client=$!
+wait_until 30 pgrep -f '^sleep 1001$'
+pid=$(pgrep -f '^sleep 1001$')
+kill_daemon
+expect_fail 'NoSuchProcess|No command|NotPermitted|Permission denied' \
+        as_active bob busctl call io.podctl.pod1 /io/podctl/pod1/pod/alices io.podctl.pod1.Pod SignalExec ui "$pid" 15
+kill -0 "$pid" || fail "bob's SignalExec reached alice's command"
+expect_fail 'NoSuchProcess|No command' busctl call io.podctl.pod1 /io/podctl/pod1/pod/p io.podctl.pod1.Pod \
+        SignalExec ui "$pid" 15
+kill -0 "$pid" || fail "SignalExec through another pod reached alice's command"
+as_active alice busctl call io.podctl.pod1 /io/podctl/pod1/pod/alices io.podctl.pod1.Pod SignalExec ui "$pid" 15
+st=0
+wait "$alice_client" || st=$?
+assert_eq "$st" 143 "alice's podctl exec after her SignalExec (SIGTERM)"
+! pgrep -f '^sleep 1001$' || fail "alice's SignalExec did not end her command"
 
 "$PODCTL" rm -f p alices stopped nocap pu
