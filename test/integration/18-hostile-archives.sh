@@ -172,4 +172,21 @@ host_untouched
 assert_eq "$(dir_entries "$IMAGES")" "$before"
 assert_eq "$(store_hidden)" ""
 rm -f /var/tmp/podctl-victim /var/tmp/podctl-victim2
+
+# A full store (here an 8 MiB tmpfs over it): the import fails naming the file system's
+# cause and leaves nothing; a small image still fits (the positive control).
+podctl_reset
+mount -t tmpfs -o size=8M,mode=0755 tmpfs "$STATE"
+trap 'r=$?; podctl_reset; umount -l "$STATE"; (exit $r); lib_exit' EXIT
+mkdir -p "$T/full" "$T/fits"
+head -c 32M /dev/urandom >"$T/full/data"
+tar -C "$T/full" -cf "$T/full.tar" .
+echo small >"$T/fits/data"
+tar -C "$T/fits" -cf "$T/fits.tar" .
+expect_fail "StorageFailed|No space left on device" "$PODCTL" image import --verify=no "$T/full.tar" full
+! image_names | grep -qx full || fail "the failed import is listed"
+wait_until 60 sh -c '[ -z "$(find /var/lib/podctl -mindepth 1 -maxdepth 2 \( -name ".tmp-*" -o -name ".rm-*" \))" ]'
+"$PODCTL" image import --verify=no "$T/fits.tar" fits
+assert_eq "$("$PODCTL" image list --json | jq -r '.[].name')" fits "images on the small store"
+"$PODCTL" image rm fits
 echo "OK $SCENARIO"
