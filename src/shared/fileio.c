@@ -126,10 +126,11 @@ int strv_from_json(json_t *a, char ***ret) {
 int json_read_at(int dir_fd, const char *name, json_t **ret) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
+        size_t size;
         json_error_t err;
         struct stat st;
         json_t *j;
+        int r;
 
         fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
@@ -138,23 +139,9 @@ int json_read_at(int dir_fd, const char *name, json_t **ret) {
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADMSG;
-        if (st.st_size > JSON_FILE_MAX)
-                return -EFBIG;
-
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (size < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + size, (size_t) st.st_size - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
+        r = read_fd_bounded(fd, JSON_FILE_MAX, &buf, &size);
+        if (r < 0)
+                return r;
 
         j = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &err);
         if (!j)
@@ -322,13 +309,27 @@ int rm_rf_at(int dir_fd, const char *name) {
 
 int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
+        size_t size = 0, allocated = 0;
 
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
+        /* Grows as it reads: most files are far below their bound. One byte more than max
+         * is room to tell a file of max bytes from a longer one, and for the NUL. */
         for (;;) {
-                ssize_t n = read(fd, buf + size, max + 1 - size);
+                if (size == allocated) {
+                        size_t want = allocated > 0 ? allocated * 2 : 4096;
+                        char *p;
+
+                        if (want > max + 1)
+                                want = max + 1;
+                        if (want <= allocated)
+                                return -EFBIG;
+                        p = realloc(buf, want);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        allocated = want;
+                }
+
+                ssize_t n = read(fd, buf + size, allocated - size);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -339,6 +340,12 @@ int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_size) {
                 size += (size_t) n;
                 if (size > max)
                         return -EFBIG;
+        }
+        if (size == allocated) {
+                char *p = realloc(buf, size + 1);
+                if (!p)
+                        return -ENOMEM;
+                buf = p;
         }
         buf[size] = 0;
 

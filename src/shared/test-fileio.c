@@ -2,6 +2,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -123,8 +126,44 @@ TEST(rm_rf_deep) {
         ASSERT_TRUE(access(tree, F_OK) < 0 && errno == ENOENT);
 }
 
+/* A file of n bytes 'x' through read_fd_bounded() with bound max. */
+static int read_n(size_t n, size_t max, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        char tmpl[] = "/tmp/test-read-bounded-XXXXXX";
+        int fd, r;
+
+        fd = mkstemp(tmpl);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_OK(unlink(tmpl));
+        for (size_t i = 0; i < n; i++)
+                ASSERT_EQ(write(fd, "x", 1), 1);
+        ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+        r = read_fd_bounded(fd, max, &buf, ret_size);
+        close(fd);
+        if (r >= 0) {
+                ASSERT_EQ(strlen(buf), *ret_size);
+                ASSERT_EQ(strspn(buf, "x"), n);
+        }
+        return r;
+}
+
+TEST(read_bounded) {
+        size_t size;
+
+        ASSERT_OK(read_n(0, 10, &size));
+        ASSERT_EQ(size, 0);
+        ASSERT_OK(read_n(10, 10, &size));        /* exactly the bound */
+        ASSERT_EQ(size, 10);
+        ASSERT_EQ(read_n(11, 10, &size), -EFBIG);
+        ASSERT_OK(read_n(4096, 4096, &size));    /* the first buffer, full */
+        ASSERT_OK(read_n(10000, 100000, &size)); /* grown twice */
+        ASSERT_EQ(size, 10000);
+        ASSERT_EQ(read_n(10001, 10000, &size), -EFBIG);
+}
+
 int main(void) {
         RUN(atomic_write);
+        RUN(read_bounded);
         RUN(rm_rf_no_follow);
         RUN(rm_rf_deep);
         /* Mounting needs root; meson reports 77 as a skip, which CI counts as a failure. */
