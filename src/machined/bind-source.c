@@ -35,11 +35,6 @@ static bool is_pseudo_fs(int fd) {
 
 int bind_source_from_fd(int fd, BindMount *b, uid_t *ret_uid, bool *ret_pseudo_fs) {
         char proc[64], path[BIND_PATH_MAX + 1];
-        struct open_how how = {
-                /* Without O_NOFOLLOW: a symlink as the last component fails too (ELOOP). */
-                .flags = O_PATH | O_CLOEXEC,
-                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-        };
         _cleanup_close_ int again = -EBADF;
         struct stat st, st2;
         ssize_t n;
@@ -61,9 +56,9 @@ int bind_source_from_fd(int fd, BindMount *b, uid_t *ret_uid, bool *ret_pseudo_f
         if (path[0] != '/')
                 return -ENOENT;
 
-        again = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        again = bind_source_open_path(path);
         if (again < 0)
-                return errno == ENOENT ? -ENOENT : -ESTALE;
+                return again == -ENOENT ? -ENOENT : -ESTALE;
         if (fstat(again, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
                 return -ESTALE;
 

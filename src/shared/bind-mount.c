@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "bind-mount.h"
 #include "fileio.h"
@@ -209,4 +213,16 @@ int bind_mount_from_json(json_t *j, BindMount *ret) {
         }
         *ret = b;
         return 0;
+}
+
+int bind_source_open_path(const char *path) {
+        struct open_how how = {
+                /* Without O_NOFOLLOW: a symlink as the last component fails too (ELOOP). */
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+
+        if (path[0] != '/')
+                return -EINVAL;
+        return RET_NERRNO((int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
 }

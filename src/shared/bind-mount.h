@@ -44,6 +44,11 @@ typedef struct BindMount {
 } BindMount;
 
 void bind_mount_done(BindMount *b);
+
+/* An O_PATH fd of the absolute path, resolved from / without following any symlink, the
+ * last component's included (-ELOOP): how a source's recorded path is checked, when it is
+ * recorded and at every start. */
+int bind_source_open_path(const char *path);
 void bind_mounts_free(BindMount *b, size_t n);
 
 /* Comma-separated "rbind", "norbind", "idmap", "noidmap", "rootidmap"; the last of each

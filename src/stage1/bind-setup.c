@@ -14,19 +14,12 @@
 #include "macro.h"
 
 int bind_source_open(const BindMount *b, struct stat *ret_st) {
-        struct open_how how = {
-                /* Without O_NOFOLLOW: a symlink as the last component fails too (ELOOP). */
-                .flags = O_PATH | O_CLOEXEC,
-                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-        };
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
-        if (b->source[0] != '/')
-                return -EINVAL;
-        fd = (int) syscall(SYS_openat2, AT_FDCWD, b->source, &how, sizeof how);
+        fd = bind_source_open_path(b->source);
         if (fd < 0)
-                return -errno;
+                return fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if ((uint64_t) st.st_dev != b->dev || (uint64_t) st.st_ino != b->ino)
