@@ -660,7 +660,7 @@ static int create_pod(sd_bus_message *message, Manager *m, const char *name, Cre
         }
 
         /* Before the pod exists, so that nothing starts it outside its owner's slice. */
-        reload = manager_write_pod_dropins(m, c);
+        reload = manager_write_pod_dropins(m, c, /* new_pod= */ true);
         if (reload < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_SYSTEMD_FAILED, "Failed to write the slice of pod '%s': %s",
                                          c->name, strerror(-reload));

@@ -382,29 +382,26 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* Whether systemd holds unit in memory (loaded, or remembered as not found): only then
  * does a changed file of it need a reload. A unit it does not hold, it reads afresh,
- * drop-ins included, when it is next referenced. Errors count as loaded. With want_slice,
- * a loaded unit counts only if its slice is another one (a pod of the same name that
- * another user owned, removed and not yet forgotten by systemd). */
-static bool unit_is_loaded(Manager *m, const char *unit, const char *want_slice) {
+ * drop-ins included, when it is next referenced. Errors count as loaded. With ret_slice,
+ * also the slice it has (NULL if that cannot be read). */
+static bool unit_is_loaded(Manager *m, const char *unit, char **ret_slice) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *slice = NULL;
         const char *path;
         int r;
 
+        if (ret_slice)
+                *ret_slice = NULL;
         r = sd_bus_call_method(m->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", &error, &reply, "s", unit);
         if (r < 0)
                 return !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit");
-        if (!want_slice)
-                return true;
-        if (sd_bus_message_read(reply, "o", &path) < 0 ||
-            sd_bus_get_property_string(m->bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Service", "Slice",
-                                       NULL, &slice) < 0)
-                return true;
-        return !streq(slice, want_slice);
+        if (ret_slice && sd_bus_message_read(reply, "o", &path) >= 0)
+                (void) sd_bus_get_property_string(m->bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Service", "Slice",
+                                                  NULL, ret_slice);
+        return true;
 }
 
-int manager_write_pod_dropins(Manager *m, const PodConfig *c) {
+int manager_write_pod_dropins(Manager *m, const PodConfig *c, bool new_pod) {
         _cleanup_free_ char *unit = pod_unit_name(c->name), *slice = NULL;
         int r, changed = 0, binds;
 
@@ -430,11 +427,20 @@ int manager_write_pod_dropins(Manager *m, const PodConfig *c) {
         if (binds < 0)
                 return binds;
 
-        /* A reload costs systemd a second or more of reading every unit file and stalls its
-         * jobs meanwhile: only when it would otherwise go on with what it read before. */
-        return (changed > 0 && (unit_is_loaded(m, slice, NULL) || unit_is_loaded(m, POD_USERS_SLICE, NULL))) ||
-               (binds > 0 && unit_is_loaded(m, unit, NULL)) ||
-               unit_is_loaded(m, unit, slice);
+        /* An existing pod whose files are as they were is as systemd last read it: nothing to
+         * ask (podmachined's start-up). A new one may meet a unit of its name that systemd
+         * still holds with a removed pod's slice. A reload costs systemd a second or more of
+         * reading every unit file and stalls its jobs meanwhile: only when it would
+         * otherwise go on with what it read before. */
+        if (!new_pod && changed == 0 && r == 0 && binds == 0)
+                return 0;
+        if (changed > 0 && (unit_is_loaded(m, slice, NULL) || unit_is_loaded(m, POD_USERS_SLICE, NULL)))
+                return 1;
+
+        _cleanup_free_ char *current = NULL;
+        if (!unit_is_loaded(m, unit, &current))
+                return 0;
+        return binds > 0 || !streq_ptr(current, slice);
 }
 
 int manager_reload_systemd(Manager *m, sd_bus_message_handler_t callback, void *userdata) {
@@ -519,7 +525,7 @@ static void manager_sync_slices(Manager *m) {
                 int r;
 
                 if (conf_ok || p->config.owner_uid == 0)
-                        r = manager_write_pod_dropins(m, &p->config);
+                        r = manager_write_pod_dropins(m, &p->config, /* new_pod= */ false);
                 else {
                         r = pod_slice_dropin_write(POD_UNIT_DIR, p->unit, p->config.owner_uid);
                         if (r >= 0)

@@ -77,8 +77,9 @@ int manager_remove_tree(Manager *m, int dir_fd, const char *name);
 
 /* Writes the drop-ins of c's unit: its owner's slice (root's pods need none, and lose one
  * left behind), and RequiresMountsFor= of its binds' sources. Returns 1 if systemd must
- * reload. */
-int manager_write_pod_dropins(Manager *m, const PodConfig *c);
+ * reload: it holds one of the units with files changed since (new_pod: c is being created;
+ * otherwise systemd is only asked if a file changed). */
+int manager_write_pod_dropins(Manager *m, const PodConfig *c, bool new_pod);
 /* Asks systemd to reload its units; callback, if not NULL, gets the reply. */
 int manager_reload_systemd(Manager *m, sd_bus_message_handler_t callback, void *userdata);
 
