@@ -96,10 +96,10 @@ mkdir -p "$PODS/.tmp-c3-0000000000000001" "$PODS/.rm-c4-0000000000000001" \
 echo '{}' >"$PODS/.tmp-c3-0000000000000001/pod.json"
 kill_daemon
 "$PODCTL" list
-leftovers() { # DIR: how many .tmp-/.rm- entries
-        ls -A "$1" | grep -Ec '^\.(tmp|rm)-' || true
+leftovers() { # DIR: how many hidden entries (.tmp-, .rm-) it has
+        store_hidden | grep -c "^$1/" || true
 }
-no_leftovers() { [ "$(leftovers "$PODS")$(leftovers "$IMAGES")" = 00 ]; }
+no_leftovers() { [ -z "$(store_hidden)" ]; }
 # A child deletes them, after the daemon answered.
 wait_until 60 no_leftovers
 assert_eq "$("$PODCTL" list --json)" "[]"

@@ -185,7 +185,7 @@ echo small >"$T/fits/data"
 tar -C "$T/fits" -cf "$T/fits.tar" .
 expect_fail "StorageFailed|No space left on device" "$PODCTL" image import --verify=no "$T/full.tar" full
 ! image_names | grep -qx full || fail "the failed import is listed"
-wait_until 60 sh -c '[ -z "$(find /var/lib/podctl -mindepth 1 -maxdepth 2 \( -name ".tmp-*" -o -name ".rm-*" \))" ]'
+wait_until 60 eval '[ -z "$(store_hidden)" ]'
 "$PODCTL" image import --verify=no "$T/fits.tar" fits
 assert_eq "$("$PODCTL" image list --json | jq -r '.[].name')" fits "images on the small store"
 "$PODCTL" image rm fits

@@ -598,12 +598,6 @@ image_field() {
         "$PODCTL" image inspect --json "$1" | jq -r ".$2"
 }
 
-# store_hidden: the hidden entries (.tmp-*, .rm-*) anywhere in the first two levels of
-# the store: images/, pods/, image-meta/ and whatever staging directory an import uses.
-store_hidden() {
-        find "$STATE" -mindepth 1 -maxdepth 2 \( -name '.tmp-*' -o -name '.rm-*' \) 2>/dev/null | sort
-}
-
 # assert_import_left_nothing NAME IMAGES_BEFORE: after a failed import of NAME, once the
 # daemon has cleaned up (a bounded wait: a failed import's tree may still be being
 # deleted after the error was answered), NAME is neither listed nor recorded, images/

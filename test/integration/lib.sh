@@ -156,6 +156,12 @@ daemon_pid() {
         systemctl show -P MainPID podmachined.service
 }
 
+# store_hidden: the hidden entries (.tmp-*, .rm-*) anywhere in the first two levels of
+# the store: images/, pods/, image-meta/ and whatever staging directory an import uses.
+store_hidden() {
+        find "$STATE" -mindepth 1 -maxdepth 2 \( -name '.tmp-*' -o -name '.rm-*' \) 2>/dev/null | sort
+}
+
 # What is in a state directory, hidden entries included.
 # A removed pod's or image's tree is renamed to .rm-* (which already makes the removal
 # final) and deleted right after the call is answered: wait for that before looking. The
